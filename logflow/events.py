@@ -1,0 +1,195 @@
+"""Third stage: turn records into rows of the events table.
+
+The message of each record is matched against grammars/message.lark, its endpoint against
+endpoint.lark and its path against path.lark, column-wise; the raw captures become the typed
+columns of :data:`logflow.schema.EVENT_SCHEMA`. Which records are Network-framework events is
+decided here too: by subsystem where the envelope names one, otherwise by the sender library,
+otherwise by whether the message has a Network-framework shape.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from logflow import grammar
+from logflow.schema import EVENT_SCHEMA, OTHER, UNPARSED
+
+NETWORK_SUBSYSTEM = "com.apple.network"
+CFNETWORK_SUBSYSTEM = "com.apple.CFNetwork"
+# Libraries that log for com.apple.network, by era (log-formats.md section 2.1).
+NETWORK_SENDERS = (
+    "Network",
+    "libnetwork.dylib",
+    "libsystem_network.dylib",
+    "libquic.dylib",
+    "libboringssl.dylib",
+    "libusrtcp.dylib",
+    "boringssl",
+    "quic",
+)
+CFNETWORK_SENDERS = ("CFNetwork",)
+
+# Every spelling of a level, by envelope, to the words `log show` prints.
+LEVELS = {
+    "default": "Default", "Df": "Default", "Notice": "Default",
+    "info": "Info", "I": "Info",
+    "debug": "Debug", "Db": "Debug",
+    "error": "Error", "E": "Error", "Er": "Error", "Warning": "Error",
+    "fault": "Fault", "F": "Fault", "Fa": "Fault",
+    "Critical": "Fault", "Alert": "Fault", "Emergency": "Fault",
+    "A": "Activity",
+}  # fmt: skip
+
+
+def to_events(records: pl.DataFrame) -> pl.LazyFrame:
+    """The events table, one row per record, in input order, as a lazy frame."""
+    head = pl.col("message").str.split("\n").list.first()
+    parsed = grammar.load("message").extract(records.lazy(), head, into="m")
+    parsed = grammar.load("endpoint").extract(parsed, _m("endpoint"), into="ep")
+    parsed = grammar.load("path").extract(parsed, _m("path"), into="pth")
+    columns = _event_columns()
+    return parsed.with_columns(_envelope_columns()).select(
+        columns.get(name, pl.col(name)).cast(dtype).alias(name)
+        for name, dtype in EVENT_SCHEMA.items()
+    )
+
+
+def _m(field: str) -> pl.Expr:
+    return pl.col("m").struct.field(field)
+
+
+def _env(field: str) -> pl.Expr:
+    return pl.col("env").struct.field(field)
+
+
+def _json(field: str) -> pl.Expr:
+    return pl.col("json").struct.field(field)
+
+
+def _basename(path: pl.Expr) -> pl.Expr:
+    return path.str.split("/").list.last()
+
+
+def _hex(text: pl.Expr) -> pl.Expr:
+    return text.str.strip_prefix("0x").str.to_integer(base=16, strict=False)
+
+
+def _envelope_columns() -> list[pl.Expr]:
+    """Envelope fields, the same whichever envelope carried them."""
+    return [
+        pl.coalesce(_env("subsystem"), _env("subsystem__meta"), _json("subsystem")).alias("subsystem"),
+        pl.coalesce(
+            _env("category"), _env("category__xcode"), _env("category__meta"), _json("category")
+        ).alias("category"),
+        pl.coalesce(
+            _env("sender"), _env("sender__meta"), _env("sender__tag"), _basename(_json("senderImagePath"))
+        ).alias("sender"),
+        _utc_offset().alias("utc_offset"),
+    ]
+
+
+def _utc_offset() -> pl.Expr:
+    logged = pl.coalesce(_env("utc_offset"), _json("timestamp").str.slice(-5))
+    return logged.str.replace(":", "", literal=True)
+
+
+def _ts() -> pl.Expr:
+    """The instant of the record, in UTC.
+
+    Where the log prints no offset (compact style, Xcode 8, device relays) the wall-clock
+    time is taken as UTC and ``utc_offset`` is null. Where it prints no date (Console copies,
+    device relays) the date is 1970-01-01, or the year is 1970.
+    """
+    month_day = ("1970 " + _env("month_day").str.replace_all(" +", " ")).str.to_date(
+        "%Y %b %d", strict=False
+    )
+    date = pl.coalesce(_env("date"), month_day.dt.to_string("%Y-%m-%d"), pl.lit("1970-01-01"))
+    clock = _env("clock")
+    clock = pl.when(clock.str.contains(".", literal=True)).then(clock).otherwise(clock + ".0")
+    offset = pl.col("utc_offset").fill_null("+0000")
+    text = pl.coalesce(_json("timestamp"), pl.concat_str(date, pl.lit(" "), clock, offset))
+    return text.str.to_datetime(
+        "%Y-%m-%d %H:%M:%S%.f%z", time_unit="us", time_zone="UTC", strict=False
+    )
+
+
+def _conn_id() -> pl.Expr:
+    cfnetwork = _m("cfn_connection")
+    return pl.coalesce(
+        _m("conn_id"),
+        "C" + _m("conn_id__old"),
+        # `Connection 0` is CFNetwork's name for a connection not yet numbered.
+        pl.when(cfnetwork != "0").then("C" + cfnetwork),
+    )
+
+
+def _is_network() -> pl.Expr:
+    subsystem, sender = pl.col("subsystem"), pl.col("sender")
+    shaped = _m("kind") != "unknown"
+    cfnetwork = (subsystem == CFNETWORK_SUBSYSTEM) | sender.is_in(CFNETWORK_SENDERS)
+    return (
+        pl.when(subsystem.is_not_null() & (subsystem != CFNETWORK_SUBSYSTEM))
+        .then(subsystem == NETWORK_SUBSYSTEM)
+        .when(cfnetwork)
+        .then(shaped)
+        .otherwise(sender.is_in(NETWORK_SENDERS) | shaped)
+    )
+
+
+def _kind() -> pl.Expr:
+    shape = pl.col("shape")
+    return (
+        pl.when(pl.col("problem").is_not_null())
+        .then(pl.lit(UNPARSED))
+        .when(shape.is_in(("preamble", "trailer")))
+        .then(shape)
+        .when(_is_network())
+        .then(_m("kind"))
+        .otherwise(pl.lit(OTHER))
+    )
+
+
+def _event_columns() -> dict[str, pl.Expr]:
+    """Expressions for the event columns that are not taken over as they are."""
+    conn_id = _conn_id()
+    return {
+        "ts": _ts(),
+        "level": pl.coalesce(
+            _env("level"), _env("level__code"), _env("level__syslog"), _env("level__lower"),
+            _env("level__xcode"), _json("messageType"),
+        ).replace(LEVELS),
+        "process": pl.coalesce(
+            _env("process__logshow"), _env("process__bracket"), _env("process__word"),
+            _env("process__tab"), _env("process__meta"), _env("process__kv"),
+            _basename(_json("processImagePath")),
+        ),
+        "pid": pl.coalesce(_env("pid").cast(pl.Int64, strict=False), _json("processID")),
+        "tid": pl.coalesce(
+            _hex(_env("tid__hex")), _hex(_env("tid__barehex")),
+            _env("tid__dec").cast(pl.Int64, strict=False), _json("threadID"),
+        ),
+        "function": pl.coalesce(_m("function"), _m("function__legacy")),
+        "conn_id": conn_id,
+        "instance": _m("instance"),
+        "parent_id": pl.when(conn_id.str.contains(".", literal=True)).then(
+            conn_id.str.replace(r"\.\d+$", "")
+        ),
+        "endpoint": _m("endpoint"),
+        "host": pl.coalesce(
+            pl.col("ep").struct.field("host"),
+            pl.col("ep").struct.field("host__v6"),
+            pl.col("ep").struct.field("host__v6hash"),
+        ),
+        "port": pl.col("ep").struct.field("port"),
+        "state": pl.coalesce(_m("state"), _m("state__conn")),
+        "mode": _m("mode"),
+        "path_status": pl.col("pth").struct.field("path_status"),
+        "interface": pl.coalesce(
+            pl.col("pth").struct.field("interface"), pl.col("ep").struct.field("interface")
+        ),
+        "event": _m("event"),
+        "elapsed_s": _m("elapsed"),
+        "error_code": _m("error_code"),
+        "error": pl.coalesce(_m("error"), _m("error__quoted")),
+        "kind": _kind(),
+    }

@@ -1,0 +1,240 @@
+"""Load the Lark grammars and compile each into one column-wise pattern.
+
+The files in ``grammars/`` are the only definition of what a line and a message mean. This
+module is the only place that builds a Lark parser from them. It also derives, from the same
+rules, a single regular expression per grammar that Polars evaluates over a whole column at
+once: Lark parses about 20k lines a second, the compiled pattern an order of magnitude more.
+``tests/test_grammar.py`` proves the two agree on every line of the real corpus.
+
+How a grammar becomes a pattern:
+
+- the start rule's alternatives are the *shapes*, tried in the order written; the pattern is
+  ``^(?:(?P<k__0>shape0)|(?P<k__1>shape1)|...)$`` and regex alternation prefers the earliest
+  shape, the same order in which :func:`parse_with_lark` tries them;
+- a rule becomes the alternation of its expansions, a ``x*``/``x+`` repeat becomes ``(?:x)+``;
+  any other recursion is refused, so a grammar must stay regular;
+- a named terminal becomes a named group ``NAME__n`` (``n`` numbers its occurrences, since a
+  pattern cannot name two groups alike); terminals starting with ``_`` and anonymous strings
+  are matched without capture.
+
+Every terminal is written to stop at the character the next rule needs, so the greedy
+left-to-right match Lark's dynamic lexer makes is also the one the regex finds.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from lark import Lark, Token
+from lark.exceptions import LarkError
+
+from logflow.errors import GrammarLoadError
+
+KIND_GROUP = "k__"
+
+
+@dataclass(frozen=True)
+class CompiledGrammar:
+    """A grammar's shapes, its Lark parser and the pattern derived from it."""
+
+    name: str
+    shapes: tuple[str, ...]
+    """Kind of each start alternative, in the order they are tried."""
+    start_rules: tuple[str, ...]
+    """Rule that Lark parses for each shape (the alias, if any, is the kind)."""
+    captures: tuple[str, ...]
+    """Raw capture columns: lowercase terminal names, in pattern order."""
+    pattern: str
+    groups: tuple[str, ...]
+    lark: Lark
+
+    def extract(self, frame: pl.LazyFrame, text: pl.Expr, *, into: str) -> pl.LazyFrame:
+        """Match ``text`` against the pattern, into a struct column of ``kind`` and the captures.
+
+        ``kind`` is null where no shape matches the whole text (or the text is null).
+        """
+        found = pl.col(into).struct.field
+        kind = pl.coalesce(
+            [
+                pl.when(found(f"{KIND_GROUP}{i}").is_not_null()).then(pl.lit(shape))
+                for i, shape in enumerate(self.shapes)
+            ]
+        )
+        fields = [kind.alias("kind")]
+        for capture in self.captures:
+            occurrences = [found(g) for g in self.groups if _capture_of(g) == capture]
+            fields.append(pl.coalesce(occurrences).alias(capture))
+        return frame.with_columns(text.str.extract_groups(self.pattern).alias(into)).with_columns(
+            pl.struct(fields).alias(into)
+        )
+
+    def parse_with_lark(self, text: str) -> dict[str, str | None] | None:
+        """Parse one text with Lark, trying the shapes in order; None if none matches.
+
+        Returns the same fields as :meth:`extract`: ``kind`` and the first value of every
+        captured terminal.
+        """
+        for shape, rule in zip(self.shapes, self.start_rules):
+            try:
+                tree = self.lark.parse(text, start=rule)
+            except LarkError:
+                continue
+            row: dict[str, str | None] = dict.fromkeys(self.captures)
+            row["kind"] = shape
+            for token in tree.scan_values(lambda v: isinstance(v, Token)):
+                name = token.type.lower()
+                if name in row and row[name] is None:
+                    row[name] = str(token)
+            return row
+        return None
+
+
+def _capture_of(group: str) -> str:
+    return group.rsplit("__", 1)[0].lower()
+
+
+@functools.cache
+def load(name: str) -> CompiledGrammar:
+    """Load ``grammars/<name>.lark`` once and compile it; ``name`` is e.g. ``"envelope"``."""
+    path = _grammar_dir() / f"{name}.lark"
+    try:
+        source = path.read_text(encoding="utf-8")
+        top = _top_rule(source)
+        probe = Lark(source, parser="earley", lexer="dynamic", start=top)
+        shapes, start_rules = _shapes(probe, top)
+        lark = Lark(
+            source,
+            parser="earley",
+            lexer="dynamic",
+            ambiguity="resolve",
+            start=list(start_rules),
+        )
+    except (OSError, LarkError) as exc:
+        msg = f"cannot load grammar {path}: {exc}"
+        raise GrammarLoadError(msg) from exc
+    pattern, groups = _Compiler(lark).compile_top(start_rules)
+    captures = tuple(dict.fromkeys(_capture_of(g) for g in groups if not g.startswith(KIND_GROUP)))
+    return CompiledGrammar(name, shapes, start_rules, captures, pattern, groups, lark)
+
+
+def _grammar_dir() -> Path:
+    # A checkout keeps grammars/ beside the package; a wheel installs it inside the package.
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "grammars", here.parent / "grammars"):
+        if candidate.is_dir():
+            return candidate
+    msg = f"no grammars/ folder beside {here}"
+    raise GrammarLoadError(msg)
+
+
+def _top_rule(source: str) -> str:
+    """The first rule defined in the file is its start rule."""
+    for line in source.splitlines():
+        head = line.split(":", 1)[0].strip()
+        if head and not line.startswith((" ", "/", "%", "\t")) and head.islower():
+            return head.lstrip("?!")
+    msg = "grammar defines no rule"
+    raise GrammarLoadError(msg)
+
+
+def _shapes(probe: Lark, top: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    shapes, rules = [], []
+    for rule in probe.rules:
+        if rule.origin.name != top:
+            continue
+        if len(rule.expansion) != 1 or rule.expansion[0].is_term:
+            msg = f"every alternative of {top!r} must be a single rule, not {rule.expansion}"
+            raise GrammarLoadError(msg)
+        rules.append(rule.expansion[0].name)
+        shapes.append(rule.alias or rule.expansion[0].name)
+    return tuple(shapes), tuple(rules)
+
+
+def _merge_optionals(expansions: list[list[tuple]]) -> list[list[tuple]]:
+    """Fold Lark's expansion of ``x?`` back into one optional item.
+
+    Lark turns ``a? b`` into the expansions ``a b`` and ``b``; written out as alternatives, every
+    optional doubles the pattern. Two expansions that differ only by one item become one with
+    that item optional, kept where the longer one stood: Lark lists the expansion *with* the
+    item first, and a greedy ``(?:a)?`` prefers it in the same way.
+    """
+    merged = [list(e) for e in expansions]
+    changed = True
+    while changed:
+        changed = False
+        for i, longer in enumerate(merged):
+            for j, shorter in enumerate(merged):
+                if len(shorter) != len(longer) - 1:
+                    continue
+                k = _dropped_item(longer, shorter)
+                if k is not None:
+                    longer[k] = (longer[k][0], True)
+                    del merged[j]
+                    changed = True
+                    break
+            if changed:
+                break
+    return merged
+
+
+def _dropped_item(longer: list[tuple], shorter: list[tuple]) -> int | None:
+    """Index of the one required item of ``longer`` whose removal gives ``shorter``."""
+    names = [(s.name, opt) for s, opt in shorter]
+    for k, (symbol, optional) in enumerate(longer):
+        if not optional and [(s.name, o) for s, o in longer[:k] + longer[k + 1 :]] == names:
+            return k
+    return None
+
+
+class _Compiler:
+    """Turns Lark's expanded rules back into one regular expression."""
+
+    def __init__(self, lark: Lark) -> None:
+        self.rules: dict[str, list[list]] = {}
+        for rule in lark.rules:
+            self.rules.setdefault(rule.origin.name, []).append(list(rule.expansion))
+        self.terminals = {t.name: t.pattern.to_regexp() for t in lark.terminals}
+        self.counter = itertools.count()
+        self.groups: list[str] = []
+
+    def compile_top(self, start_rules: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+        alternatives = []
+        for i, rule in enumerate(start_rules):
+            body = self._rule(rule, ())
+            self.groups.append(f"{KIND_GROUP}{i}")
+            alternatives.append(f"(?P<{KIND_GROUP}{i}>{body})")
+        return "^(?:" + "|".join(alternatives) + ")$", tuple(self.groups)
+
+    def _rule(self, name: str, stack: tuple[str, ...]) -> str:
+        if name in stack:
+            msg = f"rule {name!r} is recursive; only x* and x+ repeats compile to a pattern"
+            raise GrammarLoadError(msg)
+        expansions = self.rules[name]
+        stack = (*stack, name)
+        # Lark expands `x+` into a left-recursive rule: R: x | R x
+        if len(expansions) == 2 and expansions[1][:1] and expansions[1][0].name == name:
+            if [s.name for s in expansions[1][1:]] == [s.name for s in expansions[0]]:
+                return f"(?:{self._sequence([(s, False) for s in expansions[0]], stack)})+"
+        merged = _merge_optionals([[(s, False) for s in e] for e in expansions])
+        return "(?:" + "|".join(self._sequence(e, stack) for e in merged) + ")"
+
+    def _sequence(self, items: list[tuple], stack: tuple[str, ...]) -> str:
+        parts = []
+        for symbol, optional in items:
+            regex = self._symbol(symbol, stack)
+            parts.append(f"(?:{regex})?" if optional else regex)
+        return "".join(parts)
+
+    def _symbol(self, symbol, stack: tuple[str, ...]) -> str:
+        if not symbol.is_term:
+            return self._rule(symbol.name, stack)
+        regex = self.terminals[symbol.name]
+        if symbol.filter_out or symbol.name.startswith("_"):
+            return f"(?:{regex})"
+        group = f"{symbol.name}__{next(self.counter)}"
+        self.groups.append(group)
+        return f"(?P<{group}>{regex})"

@@ -1,0 +1,72 @@
+"""The library entry points: paths in, the events table out.
+
+Stages, each in its own module: :mod:`~logflow.inputs` (paths to numbered lines),
+:mod:`~logflow.records` (lines to records), :mod:`~logflow.events` (records to events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from logflow.events import to_events
+from logflow.inputs import lines_frame, read_texts
+from logflow.records import group_records
+from logflow.schema import NETWORK_KINDS, OTHER, UNPARSED
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Every record of the inputs, and what it took to read them."""
+
+    records: pl.DataFrame
+    """All records, Network events or not, with the columns of ``EVENT_SCHEMA``."""
+    problems: pl.DataFrame
+    """``source``, ``line_no`` and ``reason`` of every unparsed record."""
+    lines_read: int
+    decode_errors: int
+    sources: tuple[str, ...]
+
+    def events(self, *, keep_other: bool = False) -> pl.LazyFrame:
+        """The events table: Network-framework events, plus other and unparsed records if asked."""
+        kinds = (*NETWORK_KINDS, OTHER, UNPARSED) if keep_other else NETWORK_KINDS
+        return self.records.lazy().filter(pl.col("kind").is_in(kinds))
+
+
+def parse(paths: Iterable[str | Path]) -> Parsed:
+    """Read and parse every input; raises :class:`~logflow.errors.InputError` for bad input."""
+    texts = read_texts(paths)
+    lines = lines_frame(texts)
+    grouped = group_records(lines)
+    return Parsed(
+        records=to_events(grouped).collect(),
+        problems=grouped.filter(pl.col("problem").is_not_null()).select(
+            "source", "line_no", reason="problem"
+        ),
+        lines_read=lines.height,
+        decode_errors=sum(t.decode_errors for t in texts),
+        sources=tuple(t.source for t in texts),
+    )
+
+
+def read(paths: Iterable[str | Path] | str | Path, *, keep_other: bool = False) -> pl.LazyFrame:
+    """The events table of the given exports, as a ``LazyFrame``.
+
+    Parameters
+    ----------
+    paths
+        Files, folders (their log files), ``"-"`` for standard input; gzip'd files are fine.
+    keep_other
+        Keep records of other subsystems and unparsed records too (``kind`` tells them apart).
+
+    Examples
+    --------
+    >>> events = read("sample_logs/logshow-default-race.log")  # doctest: +SKIP
+    >>> events.filter(pl.col("conn_id") == "C8.1.2").collect()  # doctest: +SKIP
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    return parse(paths).events(keep_other=keep_other)

@@ -1,0 +1,84 @@
+"""What a run read, and the exit status that follows from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from logflow.pipeline import Parsed
+from logflow.schema import NETWORK_KINDS, OTHER, PREAMBLE, TRAILER, UNPARSED
+
+MAX_EXAMPLES = 20
+
+
+@dataclass(frozen=True)
+class Report:
+    """Counts of what the inputs held; every line read is in exactly one record."""
+
+    files: int
+    lines_read: int
+    records: int
+    network_events: int
+    other_records: int
+    preamble_trailer: int
+    unparsed: int
+    decode_errors: int
+    unparsed_examples: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, parsed: Parsed) -> Report:
+        """Count the records of a parse."""
+        kinds = parsed.records["kind"]
+        unparsed = parsed.records.filter(pl.col("kind") == UNPARSED)
+        examples = (
+            unparsed.head(MAX_EXAMPLES)
+            .join(parsed.problems, on=["source", "line_no"], how="left")
+            .select("source", "line_no", "reason")
+            .to_dicts()
+        )
+        return cls(
+            files=len(parsed.sources),
+            lines_read=parsed.lines_read,
+            records=parsed.records.height,
+            network_events=int(kinds.is_in(NETWORK_KINDS).sum()),
+            other_records=int((kinds == OTHER).sum()),
+            preamble_trailer=int(kinds.is_in((PREAMBLE, TRAILER)).sum()),
+            unparsed=unparsed.height,
+            decode_errors=parsed.decode_errors,
+            unparsed_examples=examples,
+        )
+
+    def exit_code(self, *, strict: bool = False) -> int:
+        """0 when all went well; 1 when ``strict`` and any record is unparsed."""
+        return 1 if strict and self.unparsed else 0
+
+    def account(self) -> str:
+        """One line saying what was read."""
+        files = "1 file" if self.files == 1 else f"{self.files:,} files"
+        parts = [
+            f"{self.network_events:,} network events",
+            f"{self.other_records:,} other records",
+        ]
+        if self.preamble_trailer:
+            parts.append(f"{self.preamble_trailer:,} preamble/trailer")
+        parts.append(f"{self.unparsed:,} unparsed")
+        text = f"Read {self.lines_read:,} lines from {files}: " + ", ".join(parts) + "."
+        if self.decode_errors:
+            text += f" {self.decode_errors:,} bytes were not UTF-8 and were replaced."
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data."""
+        return {
+            "files": self.files,
+            "lines_read": self.lines_read,
+            "records": self.records,
+            "network_events": self.network_events,
+            "other_records": self.other_records,
+            "preamble_trailer": self.preamble_trailer,
+            "unparsed": self.unparsed,
+            "decode_errors": self.decode_errors,
+            "unparsed_examples": self.unparsed_examples,
+        }

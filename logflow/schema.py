@@ -1,0 +1,91 @@
+"""The events table: column names, types and enums shared by every stage and by notebooks.
+
+One row per record (a log entry, with its continuation lines). The Parquet files carry these
+names unchanged; README.md documents each column.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+# What a record is. Network kinds are the shapes of grammars/message.lark (a test keeps the two
+# in step); the last four are records that are not Network-framework events.
+NETWORK_KINDS = (
+    "handler_event",
+    "elapsed_event",
+    "connection_params",
+    "state_report",
+    "errno_report",
+    "request_error",
+    "child_report",
+    "handler_note",
+    "conn_note",
+    "listener_note",
+    "path_evaluator",
+    "cfnetwork_task",
+    "cfnetwork_connection",
+    "cfnetwork_tic",
+    "cfnetwork_tcp_conn",
+    "legacy_numbered",
+    "function_note",
+    "unknown",
+)
+OTHER = "other"
+PREAMBLE = "preamble"
+TRAILER = "trailer"
+UNPARSED = "unparsed"
+KINDS = (*NETWORK_KINDS, OTHER, PREAMBLE, TRAILER, UNPARSED)
+Kind = pl.Enum(KINDS)
+
+# How the record reached the text: the envelope style of its first line.
+ENVELOPES = (
+    "logshow",
+    "compact",
+    "syslog",
+    "xcode",
+    "relay",
+    "console",
+    "oslogstore",
+    "xcode_metadata",
+    "console_kv",
+    "ndjson",
+    "json",
+    "bare",
+)
+Envelope = pl.Enum(ENVELOPES)
+
+EVENT_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "line_no": pl.Int64(),
+    "n_lines": pl.Int32(),
+    "envelope": Envelope,
+    "ts": pl.Datetime("us", "UTC"),
+    "utc_offset": pl.String(),
+    "level": pl.String(),
+    "process": pl.String(),
+    "pid": pl.Int64(),
+    "tid": pl.Int64(),
+    "subsystem": pl.String(),
+    "category": pl.String(),
+    "sender": pl.String(),
+    "function": pl.String(),
+    "conn_id": pl.String(),
+    "instance": pl.Int32(),
+    "parent_id": pl.String(),
+    "endpoint": pl.String(),
+    "host": pl.String(),
+    "port": pl.Int32(),
+    "state": pl.String(),
+    "mode": pl.String(),
+    "path_status": pl.String(),
+    "interface": pl.String(),
+    "event": pl.String(),
+    "elapsed_s": pl.Float64(),
+    "error_code": pl.Int32(),
+    "error": pl.String(),
+    "kind": Kind,
+    "message": pl.String(),
+}
+
+# A connection is numbered per process instance: C8 in one pid is not C8 in another.
+CONNECTION_KEY = ("source", "process", "pid", "conn_id")
