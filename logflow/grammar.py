@@ -103,7 +103,16 @@ def load(name: str) -> CompiledGrammar:
     path = _grammar_dir() / f"{name}.lark"
     try:
         source = path.read_text(encoding="utf-8")
-        top = _top_rule(source)
+    except OSError as exc:
+        msg = f"cannot read grammar {path}: {exc.strerror}"
+        raise GrammarLoadError(msg) from None
+    return compile_grammar(source, name)
+
+
+def compile_grammar(source: str, name: str) -> CompiledGrammar:
+    """Build the Lark parser for a grammar's text and derive its pattern."""
+    top = _top_rule(source)
+    try:
         probe = Lark(source, parser="earley", lexer="dynamic", start=top)
         shapes, start_rules = _shapes(probe, top)
         lark = Lark(
@@ -113,8 +122,8 @@ def load(name: str) -> CompiledGrammar:
             ambiguity="resolve",
             start=list(start_rules),
         )
-    except (OSError, LarkError) as exc:
-        msg = f"cannot load grammar {path}: {exc}"
+    except LarkError as exc:
+        msg = f"grammar {name} does not compile: {exc}"
         raise GrammarLoadError(msg) from exc
     pattern, groups = _Compiler(lark).compile_top(start_rules)
     captures = tuple(dict.fromkeys(_capture_of(g) for g in groups if not g.startswith(KIND_GROUP)))

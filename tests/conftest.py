@@ -1,0 +1,36 @@
+"""Shared fixtures: where the real corpus and the bundled samples live."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_logs"
+CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS_HEADER = re.compile(r"# (source|style|era):")
+
+
+def corpus_files() -> list[Path]:
+    """The real pastes in ../shared/corpus, or none when that folder is absent."""
+    return sorted(CORPUS.glob("*.log")) if CORPUS.is_dir() else []
+
+
+def corpus_body(path: Path) -> list[str]:
+    """A corpus file's lines without the three header lines we added to each."""
+    lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    while lines and CORPUS_HEADER.match(lines[0]):
+        lines.pop(0)
+    return lines
+
+
+def sample_files() -> list[Path]:
+    """The bundled sample logs."""
+    return sorted(p for p in SAMPLES.iterdir() if p.name != "README.md")
+
+
+needs_corpus = pytest.mark.skipif(not corpus_files(), reason="../shared/corpus is not here")

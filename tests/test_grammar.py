@@ -1,0 +1,96 @@
+"""The grammars load, and the compiled column-wise patterns parse exactly as Lark does."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import corpus_body, corpus_files, sample_files
+from logflow import grammar
+from logflow.errors import GrammarLoadError
+from logflow.schema import NETWORK_KINDS
+
+GRAMMARS = ("envelope", "message", "endpoint", "path")
+
+
+def compiled_rows(name: str, texts: list[str | None]) -> list[dict]:
+    """Parse texts with the compiled pattern, as the pipeline does."""
+    frame = pl.LazyFrame({"text": texts}, schema={"text": pl.String})
+    parsed = grammar.load(name).extract(frame, pl.col("text"), into="parsed")
+    rows = parsed.select("parsed").unnest("parsed").collect().to_dicts()
+    return [row if row["kind"] is not None else None for row in rows]
+
+
+def real_lines() -> list[str]:
+    lines = [line for path in corpus_files() for line in corpus_body(path)]
+    for path in sample_files():
+        lines.extend(path.read_text(encoding="utf-8").splitlines())
+    return lines
+
+
+def texts_for(name: str) -> list[str]:
+    """Every text the pipeline hands to grammar ``name``, from the real corpus and the samples."""
+    lines = real_lines()
+    if name == "envelope":
+        return lines
+    messages = distinct(row["message"] for row in compiled_rows("envelope", lines) if row)
+    if name == "message":
+        return messages
+    # endpoint.lark and path.lark parse the ENDPOINT and PATH a message carries.
+    return distinct(row[name] for row in compiled_rows("message", messages) if row)
+
+
+def distinct(values) -> list[str]:
+    return sorted({v for v in values if v is not None})
+
+
+@pytest.mark.parametrize("name", GRAMMARS)
+def test_grammar_loads(name: str) -> None:
+    """Each grammar builds a Lark parser and a pattern Polars accepts."""
+    compiled = grammar.load(name)
+    assert compiled.shapes
+    compiled_rows(name, ["x"])
+
+
+@pytest.mark.parametrize("name", GRAMMARS)
+def test_compiled_pattern_agrees_with_lark_on_real_text(name: str) -> None:
+    """On every real line (and every message, endpoint, path in them) both parsers agree."""
+    texts = texts_for(name)
+    compiled = grammar.load(name)
+    disagreements = [
+        (text, row, lark)
+        for text, row in zip(texts, compiled_rows(name, texts))
+        if (lark := compiled.parse_with_lark(text)) != row
+    ]
+    assert disagreements == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("[]() :.#<->@\t/|CLx0123456789abf_-")), max_size=40))
+@pytest.mark.parametrize("name", GRAMMARS)
+def test_compiled_pattern_agrees_with_lark_on_arbitrary_text(name: str, text: str) -> None:
+    """On text built from the grammars' own punctuation the two parsers still agree."""
+    assert compiled_rows(name, [text]) == [grammar.load(name).parse_with_lark(text)]
+
+
+def test_message_shapes_are_the_schema_kinds() -> None:
+    """Every message shape is a kind of the events table, and every network kind a shape."""
+    assert set(grammar.load("message").shapes) == set(NETWORK_KINDS)
+
+
+def test_recursive_rule_is_refused() -> None:
+    """A grammar that is not regular cannot become a pattern, and says which rule is to blame."""
+    source = 'top: nested\nnested: "(" nested ")" | "x"\n'
+    with pytest.raises(GrammarLoadError, match="'nested' is recursive"):
+        grammar.compile_grammar(source, "nested")
+
+
+def test_repeat_compiles_to_a_loop() -> None:
+    """``x*`` becomes a regex repeat that takes any number of items, as Lark does."""
+    compiled = grammar.compile_grammar('top: items\nitems: ITEM ("," ITEM)*\nITEM: /[a-z]+/\n', "t")
+    assert compiled.parse_with_lark("a,bb,ccc") is not None
+    frame = pl.LazyFrame({"t": ["a,bb,ccc", "a,,b"]})
+    parsed = compiled.extract(frame, pl.col("t"), into="p").select("p").unnest("p").collect()
+    assert parsed["kind"].to_list() == ["items", None]
