@@ -187,7 +187,8 @@ def _event_columns() -> dict[str, pl.Expr]:
         "interface": pl.coalesce(
             pl.col("pth").struct.field("interface"), pl.col("ep").struct.field("interface")
         ),
-        "event": _m("event"),
+        # Connection lines have a lifecycle verb (start, cancel, cancelled, dealloc) instead.
+        "event": pl.coalesce(_m("event"), _m("verb")),
         "elapsed_s": _m("elapsed"),
         "error_code": _m("error_code"),
         "error": pl.coalesce(_m("error"), _m("error__quoted")),

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from logflow.events import to_events
-from logflow.inputs import lines_frame, read_texts
+from logflow.inputs import Text, lines_frame, read_texts
 from logflow.records import group_records
 from logflow.schema import NETWORK_KINDS, OTHER, UNPARSED
 
@@ -38,7 +38,11 @@ class Parsed:
 
 def parse(paths: Iterable[str | Path]) -> Parsed:
     """Read and parse every input; raises :class:`~logflow.errors.InputError` for bad input."""
-    texts = read_texts(paths)
+    return parse_texts(read_texts(paths))
+
+
+def parse_texts(texts: list[Text]) -> Parsed:
+    """Parse texts already in memory (``Text("name", "...", 0)``), as :func:`parse` does."""
     lines = lines_frame(texts)
     grouped = group_records(lines)
     return Parsed(

@@ -34,3 +34,11 @@ def sample_files() -> list[Path]:
 
 
 needs_corpus = pytest.mark.skipif(not corpus_files(), reason="../shared/corpus is not here")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/cases/*.events.jsonl from the current parser (review the diff!)",
+    )
