@@ -108,8 +108,6 @@ def export(
       logflow export ~/Desktop/logs/ -o out/ --report out/report.json
       log stream --style ndjson --predicate 'subsystem == "com.apple.network"' | logflow export - -o out/
     """
-    if len(paths) > 1 or Path(paths[0]).is_dir():
-        click.echo(f"Reading {len(paths)} path(s)...", err=True)
     parsed = parse(paths)
     report = Report.of(parsed)
     events_path = exporting.write_events(parsed, out_dir, keep_other=keep_other)

@@ -64,7 +64,8 @@ class Report:
         if self.preamble_trailer:
             parts.append(f"{self.preamble_trailer:,} preamble/trailer")
         parts.append(f"{self.unparsed:,} unparsed")
-        text = f"Read {self.lines_read:,} lines from {files}: " + ", ".join(parts) + "."
+        lines = "1 line" if self.lines_read == 1 else f"{self.lines_read:,} lines"
+        text = f"Read {lines} from {files}: " + ", ".join(parts) + "."
         if self.decode_errors:
             text += f" {self.decode_errors:,} bytes were not UTF-8 and were replaced."
         return text

@@ -1,0 +1,267 @@
+"""The `logflow` command line as a user sees it: exit codes, stdout/stderr lines, files written."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner, Result
+
+from logflow.cli import cli
+
+RACE = Path(__file__).resolve().parent.parent / "sample_logs" / "logshow-default-race.log"
+RACE_LINES = RACE.read_text(encoding="utf-8").splitlines()
+ACCOUNT = re.compile(
+    r"Read 94 lines from 1 file: (?P<network>\d+) network events, (?P<other>\d+) other records, "
+    r"(?P<pt>\d+) preamble/trailer, (?P<unparsed>\d+) unparsed\."
+)
+# A `log show` row cut short after its fractional seconds, run into the start of the next row.
+DAMAGED = "2024-12-12 21:45:11.8" + "2024-12-12 21:45:11.830877+0100 0x793a Def"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def export(runner: CliRunner, tmp_path: Path):
+    """Run `logflow export ARGS... -o tmp/out --report tmp/report.json`."""
+
+    def run(*args: str | Path, input: bytes | None = None) -> Result:
+        argv = ["export", *map(str, args), "-o", str(tmp_path / "out")]
+        argv += ["--report", str(tmp_path / "report.json")]
+        return runner.invoke(cli, argv, input=input)
+
+    return run
+
+
+def write_log(path: Path, lines: list[str]) -> Path:
+    """Write ``lines`` (newline-terminated) to ``path``, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def report_of(tmp_path: Path) -> dict:
+    return json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+
+
+def assert_one_error_line(result: Result, expected_prefix: str) -> None:
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("Error: " + expected_prefix)
+    assert result.stdout == ""
+
+
+def test_export_writes_parquet_and_prints_account(export, tmp_path: Path) -> None:
+    """It exits 0, writes OUT/events.parquet and prints a one-line account of what it read."""
+    result = export(RACE)
+    assert result.exit_code == 0, result.output
+    account, wrote = result.stdout.splitlines()
+    assert account.startswith("Read 94 lines from 1 file:")
+    match = ACCOUNT.fullmatch(account)
+    assert match, account
+    assert int(match["network"]) == pl.read_parquet(tmp_path / "out" / "events.parquet").height > 0
+    assert wrote == f"Wrote {tmp_path / 'out' / 'events.parquet'}."
+
+
+def test_report_counts_every_physical_line(export, tmp_path: Path) -> None:
+    """It writes a JSON report whose lines_read is the file's physical line count."""
+    assert export(RACE).exit_code == 0
+    report = report_of(tmp_path)
+    for key in ("lines_read", "records", "network_events", "other_records", "unparsed"):
+        assert isinstance(report[key], int), key
+    assert isinstance(report["unparsed_examples"], list)
+    assert report["lines_read"] == len(RACE.read_bytes().splitlines()) == 94
+    assert report["unparsed"] == 0
+
+
+def test_keep_other_adds_the_other_subsystems_rows(export, runner, tmp_path: Path) -> None:
+    """With --keep-other the table gains exactly the other subsystems' rows, of kind "other"."""
+    assert export(RACE).exit_code == 0
+    plain = pl.read_parquet(tmp_path / "out" / "events.parquet")
+    kept_dir = tmp_path / "kept"
+    result = runner.invoke(cli, ["export", str(RACE), "-o", str(kept_dir), "--keep-other"])
+    assert result.exit_code == 0, result.output
+    kept = pl.read_parquet(kept_dir / "events.parquet")
+    assert kept.height > plain.height
+    extra = kept.join(plain, on=["source", "line_no"], how="anti")
+    assert extra.height == kept.height - plain.height == report_of(tmp_path)["other_records"]
+    assert extra["kind"].cast(pl.String).unique().to_list() == ["other"]
+
+
+
+@pytest.fixture
+def damaged_log(tmp_path: Path) -> Path:
+    """A `log show` export whose line 6 is a damaged row."""
+    return write_log(tmp_path / "damaged.log", [*RACE_LINES[:5], DAMAGED, *RACE_LINES[5:8]])
+
+
+def test_strict_exits_1_on_a_damaged_line_but_still_writes(export, damaged_log, tmp_path) -> None:
+    """With --strict it exits 1 when a line is unparsed, yet still writes events.parquet."""
+    result = export(damaged_log, "--strict")
+    assert result.exit_code == 1
+    assert (tmp_path / "out" / "events.parquet").is_file()
+    assert ", 1 unparsed." in result.stdout.splitlines()[0]
+    assert result.stderr.splitlines()[-1].startswith(f"  unparsed: {damaged_log}:6: ")
+
+
+def test_damaged_line_without_strict_exits_0(export, damaged_log, tmp_path: Path) -> None:
+    """Without --strict a damaged line is reported but the run exits 0."""
+    result = export(damaged_log)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "events.parquet").is_file()
+
+
+def test_report_names_the_damaged_line(export, damaged_log, tmp_path: Path) -> None:
+    """The report lists the damaged line's source, line number and a reason."""
+    export(damaged_log)
+    report = report_of(tmp_path)
+    assert report["unparsed"] == 1
+    [example] = report["unparsed_examples"]
+    assert (example["source"], example["line_no"]) == (str(damaged_log), 6)
+    assert example["reason"]
+
+
+
+def test_several_files_add_up(export, tmp_path: Path) -> None:
+    """Given several files it reads them all and lines_read is the sum of their lines."""
+    a = write_log(tmp_path / "a.log", RACE_LINES[:10])
+    b = write_log(tmp_path / "b.log", RACE_LINES[:4])
+    result = export(a, b)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Read 14 lines from 2 files:")
+    assert report_of(tmp_path)["lines_read"] == 14
+
+
+def test_folder_is_read_recursively(export, tmp_path: Path) -> None:
+    """Given a folder it reads the log files in it and its subfolders, and skips other files."""
+    folder = tmp_path / "logs"
+    write_log(folder / "a.log", RACE_LINES[:10])
+    write_log(folder / "sub" / "deeper" / "b.log", RACE_LINES[:7])
+    (folder / "picture.png").write_bytes(b"\x89PNG\x00\x00")
+    result = export(folder)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Read 17 lines from 2 files:")
+    assert report_of(tmp_path)["files"] == 2
+
+
+def test_gzipped_file_is_read(export, tmp_path: Path) -> None:
+    """A gzip'd export is read as if it were plain text."""
+    gz = tmp_path / "race.log.gz"
+    gz.write_bytes(gzip.compress(RACE.read_bytes()))
+    result = export(gz)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Read 94 lines from 1 file:")
+
+
+def test_stdin_dash_is_read(export, tmp_path: Path) -> None:
+    """`-` reads the export from standard input."""
+    result = export("-", input=RACE.read_bytes())
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Read 94 lines from 1 file:")
+
+
+def test_binary_file_is_refused(export, tmp_path: Path) -> None:
+    """It exits 1 and names the file when the file holds binary data (NUL bytes)."""
+    path = tmp_path / "binary.log"
+    path.write_bytes(b"bplist00\x00\x01\x02\x00\xd1\x01")
+    assert_one_error_line(export(path), f"{path}: binary data, not a text log")
+
+
+def test_logarchive_folder_is_refused_with_the_export_command(export, tmp_path: Path) -> None:
+    """It exits 1 with one line naming the .logarchive and the `log show --archive` command."""
+    path = tmp_path / "system.logarchive"
+    path.mkdir()
+    result = export(path)
+    assert_one_error_line(result, f"{path}: a binary unified-log archive")
+    assert f"log show --archive {path} " in result.stderr
+
+
+def test_tracev3_file_is_refused_with_the_export_command(export, tmp_path: Path) -> None:
+    """It exits 1 with one line naming the .tracev3 file and the `log show --archive` command."""
+    path = tmp_path / "0000000000000001.tracev3"
+    path.write_bytes(b"some bytes")
+    result = export(path)
+    assert_one_error_line(result, f"{path}: a binary unified-log archive")
+    assert f"log show --archive {path} " in result.stderr
+
+
+def test_empty_file_is_refused(export, tmp_path: Path) -> None:
+    """It exits 1 and names the file when the file is empty."""
+    path = tmp_path / "empty.log"
+    path.write_bytes(b"")
+    assert_one_error_line(export(path), f"{path}: empty file, nothing to read")
+
+
+def test_missing_path_is_refused(export, tmp_path: Path) -> None:
+    """It exits 1 and names the path when it does not exist."""
+    path = tmp_path / "nope.log"
+    assert_one_error_line(export(path), f"{path}: no such file or folder")
+
+
+def test_folder_without_log_files_is_refused(export, tmp_path: Path) -> None:
+    """It exits 1 with one line naming the folder when it holds no log files."""
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"png")
+    assert_one_error_line(export(folder), f"{folder}: folder holds no log files")
+
+
+def test_invalid_utf8_is_replaced_not_fatal(export, tmp_path: Path) -> None:
+    """Bytes that are not UTF-8 are replaced, counted in the account line, and the run exits 0."""
+    raw = bytearray(RACE.read_bytes())
+    raw[raw.index(b"Weather:") + 3 : raw.index(b"Weather:") + 3] = b"\xff\xfe"
+    path = tmp_path / "latin.log"
+    path.write_bytes(bytes(raw))
+    result = export(path)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].endswith(" 2 bytes were not UTF-8 and were replaced.")
+
+
+def test_huge_single_line_is_reported_unparsed(export, tmp_path: Path) -> None:
+    """A single 10 MB line without a newline does not crash: exit 0, one unparsed with a reason."""
+    path = tmp_path / "huge.log"
+    path.write_bytes(b"x" * 10_000_000)
+    result = export(path)
+    assert result.exit_code == 0, result.output
+    report = report_of(tmp_path)
+    assert (report["lines_read"], report["unparsed"]) == (1, 1)
+    assert report["unparsed_examples"][0]["reason"]
+
+
+
+def test_export_without_paths_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
+    """`logflow export -o OUT` with no paths exits 2 and says PATHS is missing."""
+    result = runner.invoke(cli, ["export", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "Error: Missing argument 'PATHS...'." in result.stderr.splitlines()
+
+
+def test_export_without_out_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
+    """`logflow export FILE` without -o exits 2, and says -o is missing."""
+    result = runner.invoke(cli, ["export", str(RACE)])
+    assert result.exit_code == 2
+    assert "Error: Missing option '-o' / '--out'." in result.stderr.splitlines()
+
+
+def test_top_level_help(runner: CliRunner) -> None:
+    """`logflow --help` exits 0 and lists the export command."""
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    assert re.search(r"^\s+export\s", result.stdout, re.MULTILINE)
+
+
+def test_export_help_shows_a_sample_logs_example(runner: CliRunner) -> None:
+    """`logflow export --help` exits 0 and shows an example using sample_logs."""
+    result = runner.invoke(cli, ["export", "--help"])
+    assert result.exit_code == 0
+    assert "logflow export sample_logs/logshow-default-race.log -o out/" in result.stdout
