@@ -34,42 +34,75 @@ from lark.exceptions import LarkError
 
 from logflow.errors import GrammarLoadError
 
-KIND_GROUP = "k__"
+
+@dataclass(frozen=True)
+class Shape:
+    """One alternative of a grammar's start rule, compiled to an anchored pattern."""
+
+    kind: str
+    """The alternative's alias, or its rule name."""
+    rule: str
+    """The rule Lark parses for it."""
+    pattern: str
+    groups: tuple[str, ...]
+    """Named groups of the pattern: ``TERMINAL__n``."""
 
 
 @dataclass(frozen=True)
 class CompiledGrammar:
-    """A grammar's shapes, its Lark parser and the pattern derived from it."""
+    """A grammar's shapes, its Lark parser and the patterns derived from it."""
 
     name: str
-    shapes: tuple[str, ...]
-    """Kind of each start alternative, in the order they are tried."""
-    start_rules: tuple[str, ...]
-    """Rule that Lark parses for each shape (the alias, if any, is the kind)."""
+    shapes: tuple[Shape, ...]
+    """In the order they are tried."""
     captures: tuple[str, ...]
-    """Raw capture columns: lowercase terminal names, in pattern order."""
-    pattern: str
-    groups: tuple[str, ...]
+    """Raw capture columns: lowercase terminal names, in grammar order."""
     lark: Lark
 
-    def extract(self, frame: pl.LazyFrame, text: pl.Expr, *, into: str) -> pl.LazyFrame:
-        """Match ``text`` against the pattern, into a struct column of ``kind`` and the captures.
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(shape.kind for shape in self.shapes))
 
-        ``kind`` is null where no shape matches the whole text (or the text is null).
+    def extract(self, frame: pl.LazyFrame, text: pl.Expr, *, into: str) -> pl.LazyFrame:
+        """Match ``text`` against the shapes, into a struct column of ``kind`` and the captures.
+
+        Each row is matched against the shapes in order until one matches the whole text (a
+        cheap test, since most fail at the first characters), then that shape's pattern alone
+        extracts the captures. ``kind`` is null where no shape matches (or the text is null).
         """
-        found = pl.col(into).struct.field
-        kind = pl.coalesce(
-            [
-                pl.when(found(f"{KIND_GROUP}{i}").is_not_null()).then(pl.lit(shape))
-                for i, shape in enumerate(self.shapes)
-            ]
-        )
-        fields = [kind.alias("kind")]
+        text_col, shape_col = f"{into}__text", f"{into}__shape"
+        frame = frame.with_columns(text.alias(text_col), pl.lit(None, pl.Int32).alias(shape_col))
+        undecided = pl.when(pl.col(shape_col).is_null()).then(pl.col(text_col))
+        for i, shape in enumerate(self.shapes):
+            matches = undecided.str.contains(shape.pattern)
+            frame = frame.with_columns(
+                pl.when(matches).then(pl.lit(i, pl.Int32)).otherwise(pl.col(shape_col)).alias(shape_col)
+            )
+        found = [
+            pl.when(pl.col(shape_col) == i)
+            .then(pl.col(text_col))
+            .str.extract_groups(shape.pattern)
+            .alias(f"{into}__{i}")
+            for i, shape in enumerate(self.shapes)
+        ]
+        fields = [
+            pl.col(shape_col)
+            .replace_strict(range(len(self.shapes)), [s.kind for s in self.shapes], default=None)
+            .alias("kind")
+        ]
         for capture in self.captures:
-            occurrences = [found(g) for g in self.groups if _capture_of(g) == capture]
+            occurrences = [
+                pl.col(f"{into}__{i}").struct.field(group)
+                for i, shape in enumerate(self.shapes)
+                for group in shape.groups
+                if _capture_of(group) == capture
+            ]
             fields.append(pl.coalesce(occurrences).alias(capture))
-        return frame.with_columns(text.str.extract_groups(self.pattern).alias(into)).with_columns(
-            pl.struct(fields).alias(into)
+        scratch = [text_col, shape_col, *(f"{into}__{i}" for i in range(len(self.shapes)))]
+        return (
+            frame.with_columns(found)
+            .with_columns(pl.struct(fields).alias(into))
+            .drop(scratch)
         )
 
     def parse_with_lark(self, text: str) -> dict[str, str | None] | None:
@@ -78,13 +111,13 @@ class CompiledGrammar:
         Returns the same fields as :meth:`extract`: ``kind`` and the first value of every
         captured terminal.
         """
-        for shape, rule in zip(self.shapes, self.start_rules):
+        for shape in self.shapes:
             try:
-                tree = self.lark.parse(text, start=rule)
+                tree = self.lark.parse(text, start=shape.rule)
             except LarkError:
                 continue
             row: dict[str, str | None] = dict.fromkeys(self.captures)
-            row["kind"] = shape
+            row["kind"] = shape.kind
             for token in tree.scan_values(lambda v: isinstance(v, Token)):
                 name = token.type.lower()
                 if name in row and row[name] is None:
@@ -125,9 +158,12 @@ def compile_grammar(source: str, name: str) -> CompiledGrammar:
     except LarkError as exc:
         msg = f"grammar {name} does not compile: {exc}"
         raise GrammarLoadError(msg) from exc
-    pattern, groups = _Compiler(lark).compile_top(start_rules)
-    captures = tuple(dict.fromkeys(_capture_of(g) for g in groups if not g.startswith(KIND_GROUP)))
-    return CompiledGrammar(name, shapes, start_rules, captures, pattern, groups, lark)
+    compiler = _Compiler(lark)
+    compiled = tuple(
+        Shape(kind, rule, *compiler.compile_start(rule)) for kind, rule in zip(shapes, start_rules)
+    )
+    captures = tuple(dict.fromkeys(_capture_of(g) for shape in compiled for g in shape.groups))
+    return CompiledGrammar(name, compiled, captures, lark)
 
 
 def _grammar_dir() -> Path:
@@ -210,13 +246,10 @@ class _Compiler:
         self.counter = itertools.count()
         self.groups: list[str] = []
 
-    def compile_top(self, start_rules: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
-        alternatives = []
-        for i, rule in enumerate(start_rules):
-            body = self._rule(rule, ())
-            self.groups.append(f"{KIND_GROUP}{i}")
-            alternatives.append(f"(?P<{KIND_GROUP}{i}>{body})")
-        return "^(?:" + "|".join(alternatives) + ")$", tuple(self.groups)
+    def compile_start(self, rule: str) -> tuple[str, tuple[str, ...]]:
+        """The anchored pattern of one start rule, and its named groups."""
+        self.groups = []
+        return f"^(?:{self._rule(rule, ())})$", tuple(self.groups)
 
     def _rule(self, name: str, stack: tuple[str, ...]) -> str:
         if name in stack:

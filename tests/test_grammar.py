@@ -50,7 +50,7 @@ def distinct(values) -> list[str]:
 def test_grammar_loads(name: str) -> None:
     """Each grammar builds a Lark parser and a pattern Polars accepts."""
     compiled = grammar.load(name)
-    assert compiled.shapes
+    assert compiled.kinds
     compiled_rows(name, ["x"])
 
 
@@ -77,7 +77,7 @@ def test_compiled_pattern_agrees_with_lark_on_arbitrary_text(name: str, text: st
 
 def test_message_shapes_are_the_schema_kinds() -> None:
     """Every message shape is a kind of the events table, and every network kind a shape."""
-    assert set(grammar.load("message").shapes) == set(NETWORK_KINDS)
+    assert set(grammar.load("message").kinds) == set(NETWORK_KINDS)
 
 
 def test_recursive_rule_is_refused() -> None:
