@@ -12,7 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from logflow import grammar
-from logflow.schema import EVENT_SCHEMA, OTHER, UNPARSED
+from logflow.schema import EVENT_SCHEMA, OTHER, SUMMARY, UNPARSED
 
 NETWORK_SUBSYSTEM = "com.apple.network"
 CFNETWORK_SUBSYSTEM = "com.apple.CFNetwork"
@@ -44,7 +44,9 @@ LEVELS = {
 def to_events(records: pl.DataFrame) -> pl.LazyFrame:
     """The events table, one row per record, in input order, as a lazy frame."""
     head = pl.col("message").str.split("\n").list.first()
-    parsed = grammar.load("message").extract(records.lazy(), head, into="m")
+    records_lf = records.lazy().with_row_index("record")
+    parsed = grammar.load("message").extract(records_lf, head, into="m")
+    parsed = parsed.join(_summaries(records_lf), on="record", how="left", maintain_order="left")
     parsed = grammar.load("endpoint").extract(parsed, _m("endpoint"), into="ep")
     parsed = grammar.load("path").extract(parsed, _m("path"), into="pth")
     columns = _event_columns()
@@ -52,6 +54,26 @@ def to_events(records: pl.DataFrame) -> pl.LazyFrame:
         columns.get(name, pl.col(name)).cast(dtype).alias(name)
         for name, dtype in EVENT_SCHEMA.items()
     )
+
+
+def _summaries(records: pl.LazyFrame) -> pl.LazyFrame:
+    """``record`` and ``summary``: the statistics block among a record's continuation lines."""
+    lines = (
+        records.filter(pl.col("message").str.contains("\n", literal=True))
+        .select("record", line=pl.col("message").str.split("\n").list.slice(1))
+        .explode("line")
+    )
+    parsed = grammar.load("summary").extract(lines, pl.col("line"), into="s")
+    fields = grammar.load("summary").captures
+    firsts = parsed.filter(pl.col("s").struct.field("kind").is_not_null()).group_by("record").agg(
+        pl.col("s").struct.field(name).drop_nulls().first().alias(name) for name in fields
+    )
+    leaf = pl.coalesce(pl.col("leaf_id"), "C" + pl.col("leaf_id__old")).alias("leaf_id")
+    columns = [
+        leaf if name == "leaf_id" else pl.col(name).cast(dtype, strict=False).alias(name)
+        for name, dtype in SUMMARY.to_schema().items()
+    ]
+    return firsts.select("record", pl.struct(columns).alias("summary"))
 
 
 def _m(field: str) -> pl.Expr:

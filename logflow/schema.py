@@ -54,6 +54,31 @@ ENVELOPES = (
 )
 Envelope = pl.Enum(ENVELOPES)
 
+# The statistics block under a `cancelled` connection line (grammars/summary.lark): the attempt
+# that connected, the time each protocol took to set up, and the traffic.
+SUMMARY = pl.Struct(
+    {
+        "leaf_id": pl.String(),
+        "local_endpoint": pl.String(),
+        "remote_endpoint": pl.String(),
+        "connected_path": pl.String(),
+        "privacy_stance": pl.String(),
+        "duration_s": pl.Float64(),
+        "dns_s": pl.Float64(),
+        "tcp_s": pl.Float64(),
+        "tls_s": pl.Float64(),
+        "tls_version": pl.String(),
+        "quic_s": pl.Float64(),
+        "bytes_in": pl.Int64(),
+        "bytes_out": pl.Int64(),
+        "packets_in": pl.Int64(),
+        "packets_out": pl.Int64(),
+        "rtt_s": pl.Float64(),
+        "retransmitted_bytes": pl.Int64(),
+        "retransmitted_packets": pl.Int64(),
+    }
+)
+
 EVENT_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.String(),
     "line_no": pl.Int64(),
@@ -85,6 +110,7 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "error": pl.String(),
     "kind": Kind,
     "message": pl.String(),
+    "summary": SUMMARY,
 }
 
 # A connection is numbered per process instance: C8 in one pid is not C8 in another.

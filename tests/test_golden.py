@@ -20,14 +20,20 @@ COLUMNS = [
     "line_no", "n_lines", "envelope", "kind", "ts", "utc_offset", "level", "process", "pid",
     "tid", "subsystem", "category", "sender", "function", "conn_id", "instance", "parent_id",
     "endpoint", "host", "port", "state", "mode", "path_status", "interface", "event",
-    "elapsed_s", "error_code", "error",
+    "elapsed_s", "error_code", "error", "summary",
 ]  # fmt: skip
 
 
 def rows_of(case: Path) -> list[dict]:
     records = parse([case]).records.select(COLUMNS)
     records = records.with_columns(pl.col("ts").dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ"))
-    return [{k: v for k, v in row.items() if v is not None} for row in records.to_dicts()]
+    return [_without_nulls(row) for row in records.to_dicts()]
+
+
+def _without_nulls(row: dict) -> dict:
+    return {
+        k: _without_nulls(v) if isinstance(v, dict) else v for k, v in row.items() if v is not None
+    }
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)

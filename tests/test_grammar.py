@@ -12,7 +12,7 @@ from logflow import grammar
 from logflow.errors import GrammarLoadError
 from logflow.schema import NETWORK_KINDS
 
-GRAMMARS = ("envelope", "message", "endpoint", "path")
+GRAMMARS = ("envelope", "message", "endpoint", "path", "summary")
 
 
 def compiled_rows(name: str, texts: list[str | None]) -> list[dict]:
@@ -33,7 +33,7 @@ def real_lines() -> list[str]:
 def texts_for(name: str) -> list[str]:
     """Every text the pipeline hands to grammar ``name``, from the real corpus and the samples."""
     lines = real_lines()
-    if name == "envelope":
+    if name in ("envelope", "summary"):
         return lines
     messages = distinct(row["message"] for row in compiled_rows("envelope", lines) if row)
     if name == "message":
