@@ -106,7 +106,8 @@ def export(
     Examples:
       logflow export sample_logs/logshow-default-race.log -o out/
       logflow export ~/Desktop/logs/ -o out/ --report out/report.json
-      log stream --style ndjson --predicate 'subsystem == "com.apple.network"' | logflow export - -o out/
+      log stream --style ndjson --predicate 'subsystem == "com.apple.network"' \\
+          | logflow export - -o out/
     """
     parsed = parse(paths)
     report = Report.of(parsed)
@@ -116,7 +117,9 @@ def export(
     click.echo(report.account())
     click.echo(f"Wrote {events_path}.")
     for example in report.unparsed_examples[:3]:
-        click.echo(f"  unparsed: {example['source']}:{example['line_no']}: {example['reason']}", err=True)
+        click.echo(
+            f"  unparsed: {example['source']}:{example['line_no']}: {example['reason']}", err=True
+        )
     sys.exit(report.exit_code(strict=strict))
 
 

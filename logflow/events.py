@@ -65,8 +65,10 @@ def _summaries(records: pl.LazyFrame) -> pl.LazyFrame:
     )
     parsed = grammar.load("summary").extract(lines, pl.col("line"), into="s")
     fields = grammar.load("summary").captures
-    firsts = parsed.filter(pl.col("s").struct.field("kind").is_not_null()).group_by("record").agg(
-        pl.col("s").struct.field(name).drop_nulls().first().alias(name) for name in fields
+    firsts = (
+        parsed.filter(pl.col("s").struct.field("kind").is_not_null())
+        .group_by("record")
+        .agg(pl.col("s").struct.field(name).drop_nulls().first().alias(name) for name in fields)
     )
     leaf = pl.coalesce(pl.col("leaf_id"), "C" + pl.col("leaf_id__old")).alias("leaf_id")
     columns = [
@@ -99,12 +101,17 @@ def _hex(text: pl.Expr) -> pl.Expr:
 def _envelope_columns() -> list[pl.Expr]:
     """Envelope fields, the same whichever envelope carried them."""
     return [
-        pl.coalesce(_env("subsystem"), _env("subsystem__meta"), _json("subsystem")).alias("subsystem"),
+        pl.coalesce(_env("subsystem"), _env("subsystem__meta"), _json("subsystem")).alias(
+            "subsystem"
+        ),
         pl.coalesce(
             _env("category"), _env("category__xcode"), _env("category__meta"), _json("category")
         ).alias("category"),
         pl.coalesce(
-            _env("sender"), _env("sender__meta"), _env("sender__tag"), _basename(_json("senderImagePath"))
+            _env("sender"),
+            _env("sender__meta"),
+            _env("sender__tag"),
+            _basename(_json("senderImagePath")),
         ).alias("sender"),
         _utc_offset().alias("utc_offset"),
     ]
@@ -177,18 +184,28 @@ def _event_columns() -> dict[str, pl.Expr]:
     return {
         "ts": _ts(),
         "level": pl.coalesce(
-            _env("level"), _env("level__code"), _env("level__syslog"), _env("level__lower"),
-            _env("level__xcode"), _json("messageType"),
+            _env("level"),
+            _env("level__code"),
+            _env("level__syslog"),
+            _env("level__lower"),
+            _env("level__xcode"),
+            _json("messageType"),
         ).replace(LEVELS),
         "process": pl.coalesce(
-            _env("process__logshow"), _env("process__bracket"), _env("process__word"),
-            _env("process__tab"), _env("process__meta"), _env("process__kv"),
+            _env("process__logshow"),
+            _env("process__bracket"),
+            _env("process__word"),
+            _env("process__tab"),
+            _env("process__meta"),
+            _env("process__kv"),
             _basename(_json("processImagePath")),
         ),
         "pid": pl.coalesce(_env("pid").cast(pl.Int64, strict=False), _json("processID")),
         "tid": pl.coalesce(
-            _hex(_env("tid__hex")), _hex(_env("tid__barehex")),
-            _env("tid__dec").cast(pl.Int64, strict=False), _json("threadID"),
+            _hex(_env("tid__hex")),
+            _hex(_env("tid__barehex")),
+            _env("tid__dec").cast(pl.Int64, strict=False),
+            _json("threadID"),
         ),
         "function": pl.coalesce(_m("function"), _m("function__legacy")),
         "conn_id": conn_id,

@@ -76,7 +76,10 @@ class CompiledGrammar:
         for i, shape in enumerate(self.shapes):
             matches = undecided.str.contains(shape.pattern)
             frame = frame.with_columns(
-                pl.when(matches).then(pl.lit(i, pl.Int32)).otherwise(pl.col(shape_col)).alias(shape_col)
+                pl.when(matches)
+                .then(pl.lit(i, pl.Int32))
+                .otherwise(pl.col(shape_col))
+                .alias(shape_col)
             )
         found = [
             pl.when(pl.col(shape_col) == i)
@@ -99,11 +102,7 @@ class CompiledGrammar:
             ]
             fields.append(pl.coalesce(occurrences).alias(capture))
         scratch = [text_col, shape_col, *(f"{into}__{i}" for i in range(len(self.shapes)))]
-        return (
-            frame.with_columns(found)
-            .with_columns(pl.struct(fields).alias(into))
-            .drop(scratch)
-        )
+        return frame.with_columns(found).with_columns(pl.struct(fields).alias(into)).drop(scratch)
 
     def parse_with_lark(self, text: str) -> dict[str, str | None] | None:
         """Parse one text with Lark, trying the shapes in order; None if none matches.
@@ -160,7 +159,8 @@ def compile_grammar(source: str, name: str) -> CompiledGrammar:
         raise GrammarLoadError(msg) from exc
     compiler = _Compiler(lark)
     compiled = tuple(
-        Shape(kind, rule, *compiler.compile_start(rule)) for kind, rule in zip(shapes, start_rules)
+        Shape(kind, rule, *compiler.compile_start(rule))
+        for kind, rule in zip(shapes, start_rules, strict=True)
     )
     captures = tuple(dict.fromkeys(_capture_of(g) for shape in compiled for g in shape.groups))
     return CompiledGrammar(name, compiled, captures, lark)
@@ -208,28 +208,28 @@ def _merge_optionals(expansions: list[list[tuple]]) -> list[list[tuple]]:
     item first, and a greedy ``(?:a)?`` prefers it in the same way.
     """
     merged = [list(e) for e in expansions]
-    changed = True
-    while changed:
-        changed = False
-        for i, longer in enumerate(merged):
-            for j, shorter in enumerate(merged):
-                if len(shorter) != len(longer) - 1:
-                    continue
-                k = _dropped_item(longer, shorter)
-                if k is not None:
-                    longer[k] = (longer[k][0], True)
-                    del merged[j]
-                    changed = True
-                    break
-            if changed:
-                break
+    while (pair := _mergeable_pair(merged)) is not None:
+        longer, shorter, item = pair
+        merged[longer][item] = (merged[longer][item][0], True)
+        del merged[shorter]
     return merged
+
+
+def _mergeable_pair(expansions: list[list[tuple]]) -> tuple[int, int, int] | None:
+    """(longer, shorter, item): two expansions that differ by one item, or None."""
+    for i, longer in enumerate(expansions):
+        for j, shorter in enumerate(expansions):
+            if len(shorter) == len(longer) - 1:
+                item = _dropped_item(longer, shorter)
+                if item is not None:
+                    return i, j, item
+    return None
 
 
 def _dropped_item(longer: list[tuple], shorter: list[tuple]) -> int | None:
     """Index of the one required item of ``longer`` whose removal gives ``shorter``."""
     names = [(s.name, opt) for s, opt in shorter]
-    for k, (symbol, optional) in enumerate(longer):
+    for k, (_, optional) in enumerate(longer):
         if not optional and [(s.name, o) for s, o in longer[:k] + longer[k + 1 :]] == names:
             return k
     return None

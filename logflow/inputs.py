@@ -79,7 +79,9 @@ def _expand(paths: Iterable[str | Path]) -> Iterator[tuple[str, bytes]]:
                 and p.name.lower().removesuffix(".gz").endswith(LOG_SUFFIXES)
             )
             if not files:
-                msg = f"{path}: folder holds no log files ({', '.join(LOG_SUFFIXES)}, or .gz of them)"
+                msg = (
+                    f"{path}: folder holds no log files ({', '.join(LOG_SUFFIXES)}, or .gz of them)"
+                )
                 raise InputError(msg)
             for file in files:
                 _refuse_archives(file)

@@ -138,9 +138,9 @@ def _shape_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
     # Network-framework message (log-formats.md: 028 indents them under app lines).
     indented = pl.when(pl.col("shape") == "indented").then(pl.col("env").struct.field("message"))
     lines = grammar.load("message").extract(lines, indented, into="indented_message")
-    return lines.with_columns(
-        indented_kind=pl.col("indented_message").struct.field("kind")
-    ).drop("indented_message")
+    return lines.with_columns(indented_kind=pl.col("indented_message").struct.field("kind")).drop(
+        "indented_message"
+    )
 
 
 def _enveloped() -> pl.Expr:
@@ -193,7 +193,9 @@ def _first_envelope_fields() -> pl.Expr:
 def _json_text() -> pl.Expr:
     """The JSON object text of an ndjson line, or of a pretty-printed `--style json` record."""
     shape = pl.col("shape")
-    body = pl.col("text").filter(~shape.is_in(("json_open",)) & ~pl.col("text").str.starts_with("}"))
+    body = pl.col("text").filter(
+        ~shape.is_in(("json_open",)) & ~pl.col("text").str.starts_with("}")
+    )
     pretty = pl.concat_str(pl.lit("{\n"), body.str.join("\n"), pl.lit("\n}"))
     return (
         pl.when(shape.first() == "ndjson_row")
@@ -208,7 +210,9 @@ def _decode_json(records: pl.DataFrame) -> pl.DataFrame:
     """Decode the JSON records; an object that is not valid JSON leaves ``json`` null."""
     text = pl.col("json_text")
     try:
-        return records.with_columns(json=text.str.json_decode(JSON_RECORD), json_invalid=pl.lit(False))
+        return records.with_columns(
+            json=text.str.json_decode(JSON_RECORD), json_invalid=pl.lit(False)
+        )
     except pl.exceptions.ComputeError:
         pass
     # Some object is broken: find which, so the rest still decode (the only per-row Python

@@ -98,7 +98,6 @@ def test_keep_other_adds_the_other_subsystems_rows(export, runner, tmp_path: Pat
     assert extra["kind"].cast(pl.String).unique().to_list() == ["other"]
 
 
-
 @pytest.fixture
 def damaged_log(tmp_path: Path) -> Path:
     """A `log show` export whose line 6 is a damaged row."""
@@ -129,7 +128,6 @@ def test_report_names_the_damaged_line(export, damaged_log, tmp_path: Path) -> N
     [example] = report["unparsed_examples"]
     assert (example["source"], example["line_no"]) == (str(damaged_log), 6)
     assert example["reason"]
-
 
 
 def test_several_files_add_up(export, tmp_path: Path) -> None:
@@ -236,7 +234,6 @@ def test_huge_single_line_is_reported_unparsed(export, tmp_path: Path) -> None:
     report = report_of(tmp_path)
     assert (report["lines_read"], report["unparsed"]) == (1, 1)
     assert report["unparsed_examples"][0]["reason"]
-
 
 
 def test_export_without_paths_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:

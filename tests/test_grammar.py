@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from conftest import corpus_body, corpus_files, sample_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import corpus_body, corpus_files, sample_files
 from logflow import grammar
 from logflow.errors import GrammarLoadError
 from logflow.schema import NETWORK_KINDS
@@ -61,7 +61,7 @@ def test_compiled_pattern_agrees_with_lark_on_real_text(name: str) -> None:
     compiled = grammar.load(name)
     disagreements = [
         (text, row, lark)
-        for text, row in zip(texts, compiled_rows(name, texts))
+        for text, row in zip(texts, compiled_rows(name, texts), strict=True)
         if (lark := compiled.parse_with_lark(text)) != row
     ]
     assert disagreements == []

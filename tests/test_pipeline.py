@@ -6,10 +6,10 @@ import re
 
 import polars as pl
 import pytest
+from conftest import corpus_body, corpus_files, needs_corpus, sample_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import corpus_body, corpus_files, needs_corpus, sample_files
 from logflow.inputs import Text
 from logflow.pipeline import Parsed, parse_texts
 from logflow.schema import EVENT_SCHEMA, NETWORK_KINDS
@@ -17,7 +17,9 @@ from logflow.schema import EVENT_SCHEMA, NETWORK_KINDS
 # Found independently of the grammar, as ../shared/tools/corpus_check.py does: the first
 # connection id on a line, modern ([C8.1.1:1], [C2 ...]) or 2016 ([3.2 host:443 ready ...]).
 MODERN_ID = re.compile(r"\[C(\d+(?:\.\d+)*)(?::\d+)?[\] ]")
-OLD_ID = re.compile(r"\[(\d+(?:\.\d+)*) \S+ (?:initial|waiting|in_progress|ready|failed|cancelled)\b")
+OLD_ID = re.compile(
+    r"\[(\d+(?:\.\d+)*) \S+ (?:initial|waiting|in_progress|ready|failed|cancelled)\b"
+)
 
 
 def parse_lines(lines: list[str], source: str = "paste.log") -> Parsed:
@@ -34,12 +36,20 @@ def assert_every_line_in_one_record(parsed: Parsed, n_lines: int) -> None:
 
 
 def first_id(line: str) -> str | None:
-    hits = [(m.start(), "C" + m.group(1)) for m in (MODERN_ID.search(line), OLD_ID.search(line)) if m]
+    hits = [
+        (m.start(), "C" + m.group(1)) for m in (MODERN_ID.search(line), OLD_ID.search(line)) if m
+    ]
     return min(hits)[1] if hits else None
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80), min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_arbitrary_text_never_raises_and_every_line_is_accounted_for(lines: list[str]) -> None:
     """Whatever is pasted, each physical line lands in exactly one record."""
     lines = [line.replace("\n", " ").replace("\r", " ") for line in lines]
@@ -48,7 +58,9 @@ def test_arbitrary_text_never_raises_and_every_line_is_accounted_for(lines: list
 
 def test_events_carry_the_schema() -> None:
     """The events table has exactly the documented columns and types, in order."""
-    parsed = parse_lines(["nw_socket_handle_socket_event [C2:2] Socket SO_ERROR [61: Connection refused]"])
+    parsed = parse_lines(
+        ["nw_socket_handle_socket_event [C2:2] Socket SO_ERROR [61: Connection refused]"]
+    )
     assert parsed.events().collect_schema() == pl.Schema(EVENT_SCHEMA)
 
 
@@ -99,14 +111,20 @@ def test_network_kinds_exclude_the_non_event_records() -> None:
     """The events table holds Network-framework events only unless other records are asked for."""
     parsed = parse_lines(
         [
-            "Filtering the log data using \"subsystem == \"com.apple.network\"\"",
+            'Filtering the log data using "subsystem == "com.apple.network""',
             "Timestamp                       Thread     Type        Activity             PID    TTL  ",
             "2024-12-12 21:45:11.760781+0100 0x78e2     Default     0x0                  1619   0    banshee: (Network) [com.apple.network:] networkd_settings_read_from_file initialized networkd settings by reading plist directly",
             "2024-12-12 21:45:11.760930+0100 0x78e2     Default     0x0                  1619   0    kernel: (AppleACPIPlatform) ACPI: sleep",
             "--------------------------------------------------------------------------------------------------------------------",
         ]
     )
-    assert parsed.records["kind"].to_list() == ["preamble", "preamble", "function_note", "other", "trailer"]
+    assert parsed.records["kind"].to_list() == [
+        "preamble",
+        "preamble",
+        "function_note",
+        "other",
+        "trailer",
+    ]
     assert parsed.events().collect()["kind"].to_list() == ["function_note"]
     assert parsed.events(keep_other=True).collect()["kind"].to_list() == ["function_note", "other"]
     assert set(parsed.events().collect()["kind"].cast(pl.String)) <= set(NETWORK_KINDS)
