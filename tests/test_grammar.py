@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from conftest import corpus_body, corpus_files, sample_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logflow import grammar
 from logflow.errors import GrammarLoadError
 from logflow.schema import NETWORK_KINDS
+
+from conftest import corpus_body, corpus_files, sample_files
 
 GRAMMARS = ("envelope", "message", "endpoint", "path", "summary")
 

@@ -6,13 +6,14 @@ import re
 
 import polars as pl
 import pytest
-from conftest import corpus_body, corpus_files, needs_corpus, sample_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logflow.inputs import Text
 from logflow.pipeline import Parsed, parse_texts
 from logflow.schema import EVENT_SCHEMA, NETWORK_KINDS
+
+from conftest import corpus_body, corpus_files, needs_corpus, sample_files
 
 # Found independently of the grammar, as ../shared/tools/corpus_check.py does: the first
 # connection id on a line, modern ([C8.1.1:1], [C2 ...]) or 2016 ([3.2 host:443 ready ...]).
