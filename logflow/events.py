@@ -213,6 +213,8 @@ def _event_columns() -> dict[str, pl.Expr]:
         "parent_id": pl.when(conn_id.str.contains(".", literal=True)).then(
             conn_id.str.replace(r"\.\d+$", "")
         ),
+        "related_id": pl.coalesce(_m("related_id"), "C" + _m("related_id__old")),
+        "task_id": pl.concat_str(_m("task_uuid"), pl.lit("."), _m("task_number")),
         "endpoint": _m("endpoint"),
         "host": pl.coalesce(
             pl.col("ep").struct.field("host"),
