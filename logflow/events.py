@@ -222,6 +222,8 @@ def _event_columns() -> dict[str, pl.Expr]:
             pl.col("ep").struct.field("host__v6hash"),
         ),
         "port": pl.col("ep").struct.field("port"),
+        # 2020's `stream` is TCP; `quic-connection` is how CFNetwork's HTTP/3 loads say QUIC.
+        "transport": _m("transport").replace({"stream": "tcp", "quic-connection": "quic"}),
         "state": pl.coalesce(_m("state"), _m("state__conn")),
         "mode": _m("mode"),
         "path_status": pl.col("pth").struct.field("path_status"),

@@ -103,6 +103,7 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "endpoint": pl.String(),
     "host": pl.String(),
     "port": pl.Int32(),
+    "transport": pl.String(),
     "state": pl.String(),
     "mode": pl.String(),
     "path_status": pl.String(),

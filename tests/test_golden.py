@@ -20,7 +20,7 @@ COLUMNS = [
     "line_no", "n_lines", "envelope", "kind", "ts", "utc_offset", "level", "process", "pid",
     "tid", "subsystem", "category", "sender", "function", "conn_id", "instance", "parent_id",
     "related_id", "task_id",
-    "endpoint", "host", "port", "state", "mode", "path_status", "interface", "event",
+    "endpoint", "host", "port", "transport", "state", "mode", "path_status", "interface", "event",
     "elapsed_s", "error_code", "error", "summary",
 ]  # fmt: skip
 
