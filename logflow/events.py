@@ -220,6 +220,8 @@ def _event_columns() -> dict[str, pl.Expr]:
             pl.col("ep").struct.field("host"),
             pl.col("ep").struct.field("host__v6"),
             pl.col("ep").struct.field("host__v6hash"),
+            pl.col("ep").struct.field("host__v4"),
+            pl.col("ep").struct.field("host__v4hash"),
         ),
         "port": pl.col("ep").struct.field("port"),
         # 2020's `stream` is TCP; `quic-connection` is how CFNetwork's HTTP/3 loads say QUIC.
