@@ -10,7 +10,7 @@ event of every ``com.apple.network`` message.
 
 from __future__ import annotations
 
-from logflow.errors import InputError, LogflowError, UnparsedLinesError
+from logflow.errors import InputError, LogflowError, OutputError
 from logflow.pipeline import Parsed, parse, read
 from logflow.schema import CONNECTION_KEY, EVENT_SCHEMA, KINDS
 
@@ -20,8 +20,8 @@ __all__ = [
     "KINDS",
     "InputError",
     "LogflowError",
+    "OutputError",
     "Parsed",
-    "UnparsedLinesError",
     "parse",
     "read",
 ]

@@ -32,8 +32,6 @@ def reports_errors(command: F) -> F:
             return command(*args, **kwargs)
         except LogflowError as err:
             raise click.ClickException(str(err)) from None
-        except KeyboardInterrupt:
-            raise click.Abort from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -94,8 +92,8 @@ def export(
 ) -> None:
     """Parse log exports into OUT/events.parquet, one row per Network-framework record.
 
-    PATHS are files, folders (every .log/.txt/.ndjson/.json file in them), or - for standard
-    input; gzip'd files are read as they are. Every input line is accounted for: it is part
+    PATHS are files, folders (every .log .txt .ndjson .jsonl .json .tsv .text file in them,
+    gzip'd or not), or - for standard input. Every input line is accounted for: it is part
     of a Network event, of another subsystem's record, of `log`'s preamble or trailer, or it
     is reported as unparsed.
 

@@ -15,5 +15,5 @@ class GrammarLoadError(LogflowError):
     """A grammar file that is missing or does not compile."""
 
 
-class UnparsedLinesError(LogflowError):
-    """Lines were left unparsed and ``--strict`` asked for none."""
+class OutputError(LogflowError):
+    """A result that cannot be written where the user asked."""

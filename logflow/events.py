@@ -12,10 +12,12 @@ from __future__ import annotations
 import polars as pl
 
 from logflow import grammar
-from logflow.schema import EVENT_SCHEMA, OTHER, SUMMARY, UNPARSED
+from logflow.records import FRAME_SHAPES
+from logflow.schema import CFNETWORK_KINDS, EVENT_SCHEMA, OTHER, SUMMARY, UNKNOWN, UNPARSED
+
+NO_DATE = "1970-01-01"
 
 NETWORK_SUBSYSTEM = "com.apple.network"
-CFNETWORK_SUBSYSTEM = "com.apple.CFNetwork"
 # Libraries that log for com.apple.network, by era (log-formats.md section 2.1).
 NETWORK_SENDERS = (
     "Network",
@@ -41,18 +43,25 @@ LEVELS = {
 }  # fmt: skip
 
 
-def to_events(records: pl.DataFrame) -> pl.LazyFrame:
-    """The events table, one row per record, in input order, as a lazy frame."""
+def to_events(records: pl.LazyFrame) -> pl.LazyFrame:
+    """The events table, one row per record, in input order, as a lazy frame.
+
+    Besides the columns of ``EVENT_SCHEMA`` it keeps ``problem``: why an unparsed record is.
+    """
     head = pl.col("message").str.split("\n").list.first()
-    records_lf = records.lazy().with_row_index("record")
-    parsed = grammar.load("message").extract(records_lf, head, into="m")
-    parsed = parsed.join(_summaries(records_lf), on="record", how="left", maintain_order="left")
+    records = records.with_row_index("record")
+    parsed = grammar.load("message").extract(records, head, into="m")
+    parsed = parsed.join(_summaries(records), on="record", how="left", maintain_order="left")
     parsed = grammar.load("endpoint").extract(parsed, _m("endpoint"), into="ep")
     parsed = grammar.load("path").extract(parsed, _m("path"), into="pth")
     columns = _event_columns()
+    # Values the grammar accepts can still overflow a type (a 20-digit port): null, not a crash.
     return parsed.with_columns(_envelope_columns()).select(
-        columns.get(name, pl.col(name)).cast(dtype).alias(name)
-        for name, dtype in EVENT_SCHEMA.items()
+        *(
+            columns.get(name, pl.col(name)).cast(dtype, strict=False).alias(name)
+            for name, dtype in EVENT_SCHEMA.items()
+        ),
+        "problem",
     )
 
 
@@ -94,25 +103,31 @@ def _basename(path: pl.Expr) -> pl.Expr:
     return path.str.split("/").list.last()
 
 
+def parent_of(conn_id: pl.Expr) -> pl.Expr:
+    """``C8.1`` for ``C8.1.1``; null for a top-level ``C8``."""
+    parts = conn_id.str.split(".")
+    return pl.when(parts.list.len() > 1).then(parts.list.head(parts.list.len() - 1).list.join("."))
+
+
 def _hex(text: pl.Expr) -> pl.Expr:
     return text.str.strip_prefix("0x").str.to_integer(base=16, strict=False)
+
+
+def _variants(field: str) -> list[pl.Expr]:
+    """Every envelope capture of ``field``: ``process``, ``process__logshow``, ...."""
+    return [
+        _env(name)
+        for name in grammar.load("envelope").captures
+        if name == field or name.startswith(f"{field}__")
+    ]
 
 
 def _envelope_columns() -> list[pl.Expr]:
     """Envelope fields, the same whichever envelope carried them."""
     return [
-        pl.coalesce(_env("subsystem"), _env("subsystem__meta"), _json("subsystem")).alias(
-            "subsystem"
-        ),
-        pl.coalesce(
-            _env("category"), _env("category__xcode"), _env("category__meta"), _json("category")
-        ).alias("category"),
-        pl.coalesce(
-            _env("sender"),
-            _env("sender__meta"),
-            _env("sender__tag"),
-            _basename(_json("senderImagePath")),
-        ).alias("sender"),
+        pl.coalesce(*_variants("subsystem"), _json("subsystem")).alias("subsystem"),
+        pl.coalesce(*_variants("category"), _json("category")).alias("category"),
+        pl.coalesce(*_variants("sender"), _basename(_json("senderImagePath"))).alias("sender"),
         _utc_offset().alias("utc_offset"),
     ]
 
@@ -126,13 +141,15 @@ def _ts() -> pl.Expr:
     """The instant of the record, in UTC.
 
     Where the log prints no offset (compact style, Xcode 8, device relays) the wall-clock
-    time is taken as UTC and ``utc_offset`` is null. Where it prints no date (Console copies,
-    device relays) the date is 1970-01-01, or the year is 1970.
+    time is taken as UTC and ``utc_offset`` is null. Where it prints no date (Console copies)
+    the date is 1970-01-01; where it prints no year (device relays) the year is 2000, a leap
+    year, so that Feb 29 exists.
     """
-    month_day = ("1970 " + _env("month_day").str.replace_all(" +", " ")).str.to_date(
+    month_day = ("2000 " + _env("month_day").str.replace_all(" +", " ")).str.to_date(
         "%Y %b %d", strict=False
     )
-    date = pl.coalesce(_env("date"), month_day.dt.to_string("%Y-%m-%d"), pl.lit("1970-01-01"))
+    date = pl.when(_env("month_day").is_null()).then(pl.lit(NO_DATE))
+    date = pl.coalesce(_env("date"), month_day.dt.to_string("%Y-%m-%d"), date)
     clock = _env("clock")
     clock = pl.when(clock.str.contains(".", literal=True)).then(clock).otherwise(clock + ".0")
     offset = pl.col("utc_offset").fill_null("+0000")
@@ -152,29 +169,42 @@ def _conn_id() -> pl.Expr:
     )
 
 
-def _is_network() -> pl.Expr:
-    subsystem, sender = pl.col("subsystem"), pl.col("sender")
-    shaped = _m("kind") != "unknown"
-    cfnetwork = (subsystem == CFNETWORK_SUBSYSTEM) | sender.is_in(CFNETWORK_SENDERS)
+def _category() -> pl.Expr:
+    """``network``, ``cfnetwork`` or ``other``: whose record this is.
+
+    By subsystem where the envelope names one; otherwise by the library that logged it;
+    otherwise (Console copies, Xcode, bare pastes) by the shape of the message.
+    """
+    subsystem, sender, shape = pl.col("subsystem"), pl.col("sender"), _m("kind").fill_null(UNKNOWN)
+    by_shape = (
+        pl.when(shape.is_in(CFNETWORK_KINDS))
+        .then(pl.lit("cfnetwork"))
+        .when(shape != UNKNOWN)
+        .then(pl.lit("network"))
+        .otherwise(pl.lit("other"))
+    )
     return (
-        pl.when(subsystem.is_not_null() & (subsystem != CFNETWORK_SUBSYSTEM))
-        .then(subsystem == NETWORK_SUBSYSTEM)
-        .when(cfnetwork)
-        .then(shaped)
-        .otherwise(sender.is_in(NETWORK_SENDERS) | shaped)
+        pl.when(subsystem == NETWORK_SUBSYSTEM)
+        .then(pl.lit("network"))
+        .when(subsystem.is_not_null() | sender.is_in(CFNETWORK_SENDERS))
+        .then(pl.when(by_shape == "cfnetwork").then(by_shape).otherwise(pl.lit("other")))
+        .when(sender.is_in(NETWORK_SENDERS))
+        .then(pl.lit("network"))
+        .otherwise(by_shape)
     )
 
 
 def _kind() -> pl.Expr:
     shape = pl.col("shape")
+    category = _category()
     return (
         pl.when(pl.col("problem").is_not_null())
         .then(pl.lit(UNPARSED))
-        .when(shape.is_in(("preamble", "trailer")))
+        .when(shape.is_in(FRAME_SHAPES))
         .then(shape)
-        .when(_is_network())
-        .then(_m("kind"))
-        .otherwise(pl.lit(OTHER))
+        .when(category == "other")
+        .then(pl.lit(OTHER))
+        .otherwise(_m("kind").fill_null(UNKNOWN))
     )
 
 
@@ -183,23 +213,8 @@ def _event_columns() -> dict[str, pl.Expr]:
     conn_id = _conn_id()
     return {
         "ts": _ts(),
-        "level": pl.coalesce(
-            _env("level"),
-            _env("level__code"),
-            _env("level__syslog"),
-            _env("level__lower"),
-            _env("level__xcode"),
-            _json("messageType"),
-        ).replace(LEVELS),
-        "process": pl.coalesce(
-            _env("process__logshow"),
-            _env("process__bracket"),
-            _env("process__word"),
-            _env("process__tab"),
-            _env("process__meta"),
-            _env("process__kv"),
-            _basename(_json("processImagePath")),
-        ),
+        "level": pl.coalesce(*_variants("level"), _json("messageType")).replace(LEVELS),
+        "process": pl.coalesce(*_variants("process"), _basename(_json("processImagePath"))),
         "pid": pl.coalesce(_env("pid").cast(pl.Int64, strict=False), _json("processID")),
         "tid": pl.coalesce(
             _hex(_env("tid__hex")),
@@ -207,12 +222,10 @@ def _event_columns() -> dict[str, pl.Expr]:
             _env("tid__dec").cast(pl.Int64, strict=False),
             _json("threadID"),
         ),
-        "function": pl.coalesce(_m("function"), _m("function__legacy")),
+        "function": pl.coalesce(_m("function"), _m("function__legacy"), _m("function__other")),
         "conn_id": conn_id,
         "instance": _m("instance"),
-        "parent_id": pl.when(conn_id.str.contains(".", literal=True)).then(
-            conn_id.str.replace(r"\.\d+$", "")
-        ),
+        "parent_id": parent_of(conn_id),
         "related_id": pl.coalesce(_m("related_id"), "C" + _m("related_id__old")),
         "task_id": pl.concat_str(_m("task_uuid"), pl.lit("."), _m("task_number")),
         "endpoint": _m("endpoint"),

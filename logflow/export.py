@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from logflow.errors import OutputError
 from logflow.pipeline import Parsed
 from logflow.report import Report
 
@@ -13,13 +16,25 @@ EVENTS_FILE = "events.parquet"
 
 def write_events(parsed: Parsed, out_dir: Path, *, keep_other: bool = False) -> Path:
     """Write ``out_dir/events.parquet`` (zstd) and return its path."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / EVENTS_FILE
-    parsed.events(keep_other=keep_other).sink_parquet(path, compression="zstd")
+    with _writing(path):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        parsed.events(keep_other=keep_other).sink_parquet(path, compression="zstd")
     return path
 
 
 def write_report(report: Report, path: Path) -> None:
     """Write the report as indented JSON."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+    with _writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Turn a failure to write ``path`` into an :class:`OutputError` that names it."""
+    try:
+        yield
+    except OSError as exc:
+        msg = f"{path}: cannot write: {exc.strerror or exc}"
+        raise OutputError(msg) from None

@@ -143,7 +143,7 @@ def load(name: str) -> CompiledGrammar:
 
 def compile_grammar(source: str, name: str) -> CompiledGrammar:
     """Build the Lark parser for a grammar's text and derive its pattern."""
-    top = _top_rule(source)
+    top = "start"
     try:
         probe = Lark(source, parser="earley", lexer="dynamic", start=top)
         shapes, start_rules = _shapes(probe, top)
@@ -173,16 +173,6 @@ def _grammar_dir() -> Path:
         if candidate.is_dir():
             return candidate
     msg = f"no grammars/ folder beside {here}"
-    raise GrammarLoadError(msg)
-
-
-def _top_rule(source: str) -> str:
-    """The first rule defined in the file is its start rule."""
-    for line in source.splitlines():
-        head = line.split(":", 1)[0].strip()
-        if head and not line.startswith((" ", "/", "%", "\t")) and head.islower():
-            return head.lstrip("?!")
-    msg = "grammar defines no rule"
     raise GrammarLoadError(msg)
 
 

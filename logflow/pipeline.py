@@ -13,9 +13,9 @@ from pathlib import Path
 import polars as pl
 
 from logflow.events import to_events
-from logflow.inputs import Text, lines_frame, read_texts
+from logflow.inputs import Skipped, Text, lines_frame, read_texts
 from logflow.records import group_records
-from logflow.schema import NETWORK_KINDS, OTHER, UNPARSED
+from logflow.schema import CFNETWORK_KINDS, EVENT_SCHEMA, NETWORK_KINDS, OTHER, UNPARSED
 
 
 @dataclass(frozen=True)
@@ -23,36 +23,37 @@ class Parsed:
     """Every record of the inputs, and what it took to read them."""
 
     records: pl.DataFrame
-    """All records, Network events or not, with the columns of ``EVENT_SCHEMA``."""
-    problems: pl.DataFrame
-    """``source``, ``line_no`` and ``reason`` of every unparsed record."""
+    """All records, Network events or not: the columns of ``EVENT_SCHEMA``, and ``problem``
+    (why a record is unparsed)."""
     lines_read: int
     decode_errors: int
     sources: tuple[str, ...]
+    skipped: tuple[Skipped, ...] = ()
+    """Files met in folders and not read, with the reason."""
 
     def events(self, *, keep_other: bool = False) -> pl.LazyFrame:
         """The events table: Network-framework events, plus other and unparsed records if asked."""
-        kinds = (*NETWORK_KINDS, OTHER, UNPARSED) if keep_other else NETWORK_KINDS
-        return self.records.lazy().filter(pl.col("kind").is_in(kinds))
+        kinds = NETWORK_KINDS
+        if keep_other:
+            kinds = (*NETWORK_KINDS, *CFNETWORK_KINDS, OTHER, UNPARSED)
+        return self.records.lazy().filter(pl.col("kind").is_in(kinds)).select(*EVENT_SCHEMA)
 
 
 def parse(paths: Iterable[str | Path]) -> Parsed:
     """Read and parse every input; raises :class:`~logflow.errors.InputError` for bad input."""
-    return parse_texts(read_texts(paths))
+    texts, skipped = read_texts(paths)
+    return parse_texts(texts, skipped=skipped)
 
 
-def parse_texts(texts: list[Text]) -> Parsed:
+def parse_texts(texts: list[Text], *, skipped: Iterable[Skipped] = ()) -> Parsed:
     """Parse texts already in memory (``Text("name", "...", 0)``), as :func:`parse` does."""
     lines = lines_frame(texts)
-    grouped = group_records(lines)
     return Parsed(
-        records=to_events(grouped).collect(),
-        problems=grouped.filter(pl.col("problem").is_not_null()).select(
-            "source", "line_no", reason="problem"
-        ),
+        records=to_events(group_records(lines)).collect(),
         lines_read=lines.height,
         decode_errors=sum(t.decode_errors for t in texts),
         sources=tuple(t.source for t in texts),
+        skipped=tuple(skipped),
     )
 
 

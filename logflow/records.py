@@ -5,20 +5,22 @@ tab-indented summary block under ``cancelled``, a backtrace, the rest of a multi
 the metadata line Xcode 15 prints under a message, a Console key/value block, a pretty-printed
 JSON object). Every physical line belongs to exactly one record.
 
-Whether a line without an envelope continues the record above depends on the file: in an
-export where most lines carry an envelope (``log show``, Console, Xcode 8-14) it does; in a
-paste of bare messages it starts a record of its own, unless it is indented and is not itself
-a Network-framework message.
+Where a line without an envelope belongs is decided locally:
+
+- a line whose message is itself a Network-framework message starts a record, wherever it is;
+- under a row with an envelope (a ``log show`` row, a Console row, ...) other lines continue it;
+- in an Xcode 15 paste a record runs up to and including its ``Type: ... | TID:`` line;
+- elsewhere (bare pastes) an indented line continues the record above, any other line stands
+  alone.
 """
 
 from __future__ import annotations
-
-import json
 
 import polars as pl
 
 from logflow import grammar
 from logflow.inputs import MAX_LINE_CHARS
+from logflow.schema import UNKNOWN
 
 # Shapes that begin a record wherever they stand.
 ROW_SHAPES = (
@@ -37,9 +39,11 @@ ROW_SHAPES = (
 )
 # Shapes that stand alone: `log`'s own preamble and trailer.
 FRAME_SHAPES = ("preamble", "trailer")
-# Shapes that add fields to the record above and no text to its message.
+# Lines that add fields to their record and no text to its message.
 FIELD_SHAPES = ("metadata_line", "kv_type", "kv_field")
-# Shapes without an envelope; they continue the record above in an enveloped export.
+# Lines that end their record: Xcode 15 prints the metadata after the message.
+CLOSING_SHAPES = ("metadata_line",)
+# Lines without an envelope, which may or may not continue the record above.
 LOOSE_SHAPES = ("blank", "indented", "bare")
 
 ENVELOPE_OF_SHAPE = {
@@ -51,46 +55,39 @@ ENVELOPE_OF_SHAPE = {
     "console_tab_row": "console",
     "console_space_row": "console",
     "oslogstore_row": "oslogstore",
+    "metadata_line": "xcode_metadata",
     "kv_type": "console_kv",
-    "kv_message": "console_kv",
-    "kv_field": "console_kv",
     "ndjson_row": "ndjson",
     "json_open": "json",
-    "json_field": "json",
+}
+BARE = "bare"
+
+# The fields of a `log show --style json|ndjson` record that logflow reads, and their types.
+JSON_FIELDS = {
+    "timestamp": pl.String,
+    "messageType": pl.String,
+    "processImagePath": pl.String,
+    "senderImagePath": pl.String,
+    "processID": pl.Int64,
+    "threadID": pl.Int64,
+    "subsystem": pl.String,
+    "category": pl.String,
+    "eventMessage": pl.String,
 }
 
-# An export counts as enveloped when at least this share of its non-blank lines are rows.
-ENVELOPED_SHARE = 0.5
 
-# The fields of a `log show --style json|ndjson` record that logflow reads.
-JSON_RECORD = pl.Struct(
-    {
-        "timestamp": pl.String,
-        "messageType": pl.String,
-        "eventType": pl.String,
-        "processImagePath": pl.String,
-        "senderImagePath": pl.String,
-        "processID": pl.Int64,
-        "threadID": pl.Int64,
-        "subsystem": pl.String,
-        "category": pl.String,
-        "eventMessage": pl.String,
-    }
-)
-
-
-def group_records(lines: pl.DataFrame) -> pl.DataFrame:
+def group_records(lines: pl.DataFrame) -> pl.LazyFrame:
     """Group ``source, line_no, text`` lines into records.
 
     Returns one row per record with ``source``, ``line_no``, ``n_lines``, ``shape`` (of its
-    first line), ``envelope``, ``env`` (a struct of the envelope fields found on its lines),
-    ``json`` (the decoded JSON record, or null), ``message`` and ``problem`` (why the record
-    is unparsed, or null).
+    first line), ``envelope``, ``env`` (a struct of the envelope fields of its first line and
+    its field lines), ``json`` (the JSON record's fields, or null), ``message`` and
+    ``problem`` (why the record is unparsed, or null).
     """
     shaped = (
         _shape_lines(lines.lazy())
         .with_columns(starts=_starts_record())
-        .with_columns(part=_message_part())
+        .with_columns(part=_message_part(), takes_fields=_takes_fields())
     )
     records = (
         shaped.with_columns(record=pl.col("starts").cum_sum().over("source"))
@@ -99,15 +96,14 @@ def group_records(lines: pl.DataFrame) -> pl.DataFrame:
             pl.col("line_no").first(),
             pl.len().cast(pl.Int32).alias("n_lines"),
             pl.col("shape").first(),
-            (pl.col("shape") == "metadata_line").any().alias("has_metadata"),
-            _first_envelope_fields(),
+            pl.col("shape").filter(pl.col("shape").is_in(CLOSING_SHAPES)).first().alias("closing"),
+            _envelope_fields(),
             pl.col("part").drop_nulls().str.join("\n").alias("message"),
             _json_text(),
             pl.col("too_long").any(),
         )
-        .collect()
     )
-    return _decode_json(records).select(
+    return records.with_columns(json=_json_fields()).select(
         "source",
         "line_no",
         "n_lines",
@@ -115,8 +111,8 @@ def group_records(lines: pl.DataFrame) -> pl.DataFrame:
         _envelope().alias("envelope"),
         "env",
         "json",
-        pl.when(pl.col("json").is_not_null())
-        .then(pl.col("json").struct.field("eventMessage"))
+        pl.when(pl.col("json_text").is_not_null())
+        .then(pl.col("json").struct.field("eventMessage").fill_null(""))
         .otherwise(pl.col("message"))
         .alias("message"),
         _problem().alias("problem"),
@@ -124,7 +120,7 @@ def group_records(lines: pl.DataFrame) -> pl.DataFrame:
 
 
 def _shape_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Add each line's ``shape``, its envelope captures ``env`` and ``too_long``."""
+    """Add each line's ``shape``, its envelope captures ``env``, ``too_long`` and ``network``."""
     too_long = pl.col("text").str.len_chars() > MAX_LINE_CHARS
     lines = lines.with_columns(too_long=too_long)
     lines = grammar.load("envelope").extract(
@@ -134,34 +130,37 @@ def _shape_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
     lines = lines.with_columns(
         shape=pl.when(pl.col("too_long")).then(pl.lit("damaged")).otherwise(shape)
     )
-    # In a paste of bare messages an indented line starts a record only if it is itself a
-    # Network-framework message (log-formats.md: 028 indents them under app lines).
-    indented = pl.when(pl.col("shape") == "indented").then(pl.col("env").struct.field("message"))
-    lines = grammar.load("message").extract(lines, indented, into="indented_message")
-    return lines.with_columns(indented_kind=pl.col("indented_message").struct.field("kind")).drop(
-        "indented_message"
+    # Does a line without an envelope carry a Network-framework message of its own?
+    loose = pl.when(pl.col("shape").is_in(("indented", "bare"))).then(
+        pl.col("env").struct.field("message")
     )
-
-
-def _enveloped() -> pl.Expr:
-    rows = pl.col("shape").is_in(ROW_SHAPES).sum()
-    filled = (pl.col("shape") != "blank").sum()
-    return (rows >= ENVELOPED_SHARE * filled).over("source")
+    lines = grammar.load("message").extract(lines, loose, into="loose")
+    loose_kind = pl.col("loose").struct.field("kind")
+    return lines.with_columns(network=loose_kind.is_not_null() & (loose_kind != UNKNOWN)).drop(
+        "loose"
+    )
 
 
 def _starts_record() -> pl.Expr:
     shape, previous = pl.col("shape"), pl.col("shape").shift(1).over("source")
-    loose_alone = (
-        shape.is_in(("bare", "blank"))
-        | ((shape == "indented") & (pl.col("indented_kind") != "unknown"))
-    ) & ~_enveloped()
+    # The last row, frame or metadata line at or above each line.
+    anchor = (
+        pl.when(shape.is_in((*ROW_SHAPES, *FRAME_SHAPES, *CLOSING_SHAPES)))
+        .then(shape)
+        .forward_fill()
+        .over("source")
+    )
+    under_row = anchor.is_in(ROW_SHAPES).fill_null(False)
+    xcode_metadata = (shape == "metadata_line").any().over("source")
+    alone = shape.is_in(("bare", "blank")) & ~under_row & ~xcode_metadata
     return (
         previous.is_null()
         | shape.is_in(ROW_SHAPES)
         | shape.is_in(FRAME_SHAPES)
         | previous.is_in(FRAME_SHAPES)
-        | (previous == "metadata_line")
-        | loose_alone
+        | previous.is_in(CLOSING_SHAPES)
+        | pl.col("network")
+        | alone
     )
 
 
@@ -180,11 +179,21 @@ def _message_part() -> pl.Expr:
     )
 
 
-def _first_envelope_fields() -> pl.Expr:
-    """Per record, the first value each envelope field takes on any of its lines."""
+def _takes_fields() -> pl.Expr:
+    """Lines whose envelope fields count: the first of the record, and its field lines."""
+    return pl.col("starts") | pl.col("shape").is_in((*FIELD_SHAPES, "kv_message"))
+
+
+def _envelope_fields() -> pl.Expr:
+    """Per record, the first value each envelope field takes on the lines that carry fields."""
     fields = grammar.load("envelope").captures
     return pl.struct(
-        pl.col("env").struct.field(name).drop_nulls().first().alias(name)
+        pl.col("env")
+        .struct.field(name)
+        .filter(pl.col("takes_fields"))
+        .drop_nulls()
+        .first()
+        .alias(name)
         for name in fields
         if name != "message"
     ).alias("env")
@@ -193,9 +202,7 @@ def _first_envelope_fields() -> pl.Expr:
 def _json_text() -> pl.Expr:
     """The JSON object text of an ndjson line, or of a pretty-printed `--style json` record."""
     shape = pl.col("shape")
-    body = pl.col("text").filter(
-        ~shape.is_in(("json_open",)) & ~pl.col("text").str.starts_with("}")
-    )
+    body = pl.col("text").filter(shape.is_in(("json_field", "indented", "bare", "blank")))
     pretty = pl.concat_str(pl.lit("{\n"), body.str.join("\n"), pl.lit("\n}"))
     return (
         pl.when(shape.first() == "ndjson_row")
@@ -206,39 +213,21 @@ def _json_text() -> pl.Expr:
     )
 
 
-def _decode_json(records: pl.DataFrame) -> pl.DataFrame:
-    """Decode the JSON records; an object that is not valid JSON leaves ``json`` null."""
+def _json_fields() -> pl.Expr:
+    """The fields logflow reads from a JSON record; null where the text is not valid JSON."""
     text = pl.col("json_text")
-    try:
-        return records.with_columns(
-            json=text.str.json_decode(JSON_RECORD), json_invalid=pl.lit(False)
+    return pl.when(text.str.json_path_match("$").is_not_null()).then(
+        pl.struct(
+            text.str.json_path_match(f"$.{name}").cast(dtype, strict=False).alias(name)
+            for name, dtype in JSON_FIELDS.items()
         )
-    except pl.exceptions.ComputeError:
-        pass
-    # Some object is broken: find which, so the rest still decode (the only per-row Python
-    # here, and only on this error path).
-    valid = [t is None or _is_json(t) for t in records["json_text"]]
-    ok = pl.Series("ok", valid)
-    return records.with_columns(
-        json=pl.when(ok).then(text).str.json_decode(JSON_RECORD),
-        json_invalid=~ok,
     )
-
-
-def _is_json(text: str) -> bool:
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _envelope() -> pl.Expr:
-    return (
-        pl.when(pl.col("has_metadata"))
-        .then(pl.lit("xcode_metadata"))
-        .otherwise(pl.col("shape").replace_strict(ENVELOPE_OF_SHAPE, default="bare"))
-    )
+    closing = pl.col("closing").replace_strict(ENVELOPE_OF_SHAPE, default=None)
+    first = pl.col("shape").replace_strict(ENVELOPE_OF_SHAPE, default=BARE)
+    return pl.coalesce(closing, first)
 
 
 def _problem() -> pl.Expr:
@@ -248,6 +237,6 @@ def _problem() -> pl.Expr:
         .then(pl.lit(f"line longer than {MAX_LINE_CHARS:,} characters"))
         .when(shape == "damaged")
         .then(pl.lit("starts with a date and time but matches no known envelope"))
-        .when(pl.col("json_invalid"))
+        .when(pl.col("json_text").is_not_null() & pl.col("json").is_null())
         .then(pl.lit("not valid JSON"))
     )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import polars as pl
 
 from logflow.pipeline import Parsed
-from logflow.schema import NETWORK_KINDS, OTHER, PREAMBLE, TRAILER, UNPARSED
+from logflow.schema import CFNETWORK_KINDS, NETWORK_KINDS, OTHER, PREAMBLE, TRAILER, UNPARSED
 
 MAX_EXAMPLES = 20
 
@@ -26,28 +26,26 @@ class Report:
     unparsed: int
     decode_errors: int
     unparsed_examples: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
     @classmethod
     def of(cls, parsed: Parsed) -> Report:
         """Count the records of a parse."""
         kinds = parsed.records["kind"]
         unparsed = parsed.records.filter(pl.col("kind") == UNPARSED)
-        examples = (
-            unparsed.head(MAX_EXAMPLES)
-            .join(parsed.problems, on=["source", "line_no"], how="left")
-            .select("source", "line_no", "reason")
-            .to_dicts()
-        )
+        examples = unparsed.head(MAX_EXAMPLES).select("source", "line_no", reason="problem")
         return cls(
             files=len(parsed.sources),
             lines_read=parsed.lines_read,
             records=parsed.records.height,
             network_events=int(kinds.is_in(NETWORK_KINDS).sum()),
-            other_records=int((kinds == OTHER).sum()),
+            # Other subsystems' records, CFNetwork's among them.
+            other_records=int(kinds.is_in((*CFNETWORK_KINDS, OTHER)).sum()),
             preamble_trailer=int(kinds.is_in((PREAMBLE, TRAILER)).sum()),
             unparsed=unparsed.height,
             decode_errors=parsed.decode_errors,
-            unparsed_examples=examples,
+            unparsed_examples=examples.to_dicts(),
+            skipped=[asdict(s) for s in parsed.skipped],
         )
 
     def exit_code(self, *, strict: bool = False) -> int:
@@ -67,19 +65,9 @@ class Report:
         lines = "1 line" if self.lines_read == 1 else f"{self.lines_read:,} lines"
         text = f"Read {lines} from {files}: " + ", ".join(parts) + "."
         if self.decode_errors:
-            text += f" {self.decode_errors:,} bytes were not UTF-8 and were replaced."
+            text += f" {self.decode_errors:,} bytes did not decode and were replaced."
         return text
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data."""
-        return {
-            "files": self.files,
-            "lines_read": self.lines_read,
-            "records": self.records,
-            "network_events": self.network_events,
-            "other_records": self.other_records,
-            "preamble_trailer": self.preamble_trailer,
-            "unparsed": self.unparsed,
-            "decode_errors": self.decode_errors,
-            "unparsed_examples": self.unparsed_examples,
-        }
+        return asdict(self)

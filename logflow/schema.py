@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import polars as pl
 
-# What a record is. Network kinds are the shapes of grammars/message.lark (a test keeps the two
-# in step); the last four are records that are not Network-framework events.
+# What a record is. The kinds of Network-framework events and of CFNetwork's connection lines
+# are the shapes of grammars/message.lark (a test keeps them in step); the last four kinds are
+# records that are neither.
 NETWORK_KINDS = (
     "handler_event",
     "elapsed_event",
@@ -23,19 +24,24 @@ NETWORK_KINDS = (
     "conn_note",
     "listener_note",
     "path_evaluator",
+    "legacy_numbered",
+    "function_note",
+    "unknown",
+)
+UNKNOWN = "unknown"
+# CFNetwork's lines about tasks and the connections they use (`Task <...>.<1> now using
+# Connection 1`): another subsystem's records, kept with --keep-other, that name Network's ids.
+CFNETWORK_KINDS = (
     "cfnetwork_task",
     "cfnetwork_connection",
     "cfnetwork_tic",
     "cfnetwork_tcp_conn",
-    "legacy_numbered",
-    "function_note",
-    "unknown",
 )
 OTHER = "other"
 PREAMBLE = "preamble"
 TRAILER = "trailer"
 UNPARSED = "unparsed"
-KINDS = (*NETWORK_KINDS, OTHER, PREAMBLE, TRAILER, UNPARSED)
+KINDS = (*NETWORK_KINDS, *CFNETWORK_KINDS, OTHER, PREAMBLE, TRAILER, UNPARSED)
 Kind = pl.Enum(KINDS)
 
 # How the record reached the text: the envelope style of its first line.

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from logflow import grammar
 from logflow.errors import GrammarLoadError
-from logflow.schema import NETWORK_KINDS
+from logflow.schema import CFNETWORK_KINDS, NETWORK_KINDS
 
 from conftest import corpus_body, corpus_files, sample_files
 
@@ -77,20 +77,22 @@ def test_compiled_pattern_agrees_with_lark_on_arbitrary_text(name: str, text: st
 
 
 def test_message_shapes_are_the_schema_kinds() -> None:
-    """Every message shape is a kind of the events table, and every network kind a shape."""
-    assert set(grammar.load("message").kinds) == set(NETWORK_KINDS)
+    """Every message shape is a kind of the events table, and every such kind a shape."""
+    assert set(grammar.load("message").kinds) == {*NETWORK_KINDS, *CFNETWORK_KINDS}
 
 
 def test_recursive_rule_is_refused() -> None:
     """A grammar that is not regular cannot become a pattern, and says which rule is to blame."""
-    source = 'top: nested\nnested: "(" nested ")" | "x"\n'
+    source = 'start: nested\nnested: "(" nested ")" | "x"\n'
     with pytest.raises(GrammarLoadError, match="'nested' is recursive"):
         grammar.compile_grammar(source, "nested")
 
 
 def test_repeat_compiles_to_a_loop() -> None:
     """``x*`` becomes a regex repeat that takes any number of items, as Lark does."""
-    compiled = grammar.compile_grammar('top: items\nitems: ITEM ("," ITEM)*\nITEM: /[a-z]+/\n', "t")
+    compiled = grammar.compile_grammar(
+        'start: items\nitems: ITEM ("," ITEM)*\nITEM: /[a-z]+/\n', "t"
+    )
     assert compiled.parse_with_lark("a,bb,ccc") is not None
     frame = pl.LazyFrame({"t": ["a,bb,ccc", "a,,b"]})
     parsed = compiled.extract(frame, pl.col("t"), into="p").select("p").unnest("p").collect()
