@@ -264,3 +264,11 @@ def test_export_help_shows_a_sample_logs_example(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["export", "--help"])
     assert result.exit_code == 0
     assert "logflow export sample_logs/logshow-default-race.log -o out/" in result.stdout
+
+
+def test_unwritable_output_is_one_error_line(runner: CliRunner, tmp_path: Path) -> None:
+    """An output folder that cannot be created is one error line naming it, exit 1."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = runner.invoke(cli, ["export", str(RACE), "-o", str(blocker / "out")])
+    assert_one_error_line(result, str(blocker / "out"))

@@ -1,0 +1,67 @@
+"""Reading what users hand over: encodings, line ends, folders."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pytest
+
+from logflow.errors import InputError
+from logflow.inputs import read_texts
+
+LINE = "nw_socket_handle_socket_event [C2:2] Socket SO_ERROR [61: Connection refused]"
+
+
+def test_utf8_byte_order_mark_is_dropped(tmp_path: Path) -> None:
+    """A UTF-8 file saved with a BOM reads as if it had none."""
+    path = tmp_path / "bom.log"
+    path.write_bytes(codecs.BOM_UTF8 + f"{LINE}\n".encode())
+    (text,), _ = read_texts([path])
+    assert text.text == f"{LINE}\n"
+
+
+def test_utf16_with_byte_order_mark_is_decoded(tmp_path: Path) -> None:
+    """A UTF-16 export (as some Windows editors save it) is text, not binary."""
+    path = tmp_path / "u16.log"
+    path.write_bytes(f"{LINE}\n".encode("utf-16"))
+    (text,), _ = read_texts([path])
+    assert (text.text, text.decode_errors) == (f"{LINE}\n", 0)
+
+
+def test_old_mac_line_ends_split_lines(tmp_path: Path) -> None:
+    """A file whose lines end in CR alone still has one line per entry."""
+    path = tmp_path / "cr.log"
+    path.write_bytes(f"{LINE}\r{LINE}\r".encode())
+    (text,), _ = read_texts([path])
+    assert text.text.split("\n")[:2] == [LINE, LINE]
+
+
+def test_undecodable_bytes_are_counted_as_bytes(tmp_path: Path) -> None:
+    """Each byte that is not UTF-8 is replaced and counted once."""
+    path = tmp_path / "bad.log"
+    path.write_bytes(b"nw_x \xff\xfe\xfd done\n")
+    (text,), _ = read_texts([path])
+    assert text.decode_errors == 3
+
+
+def test_folder_skips_archives_and_empty_files_and_says_so(tmp_path: Path) -> None:
+    """In a folder, a .logarchive and an empty file are skipped with the reason; the rest is read."""
+    (tmp_path / "net.log").write_text(f"{LINE}\n")
+    (tmp_path / "empty.log").write_text("")
+    archive = tmp_path / "system.logarchive"
+    archive.mkdir()
+    (archive / "Info.txt").write_text("not a log")
+    texts, skipped = read_texts([tmp_path])
+    assert [Path(t.source).name for t in texts] == ["net.log"]
+    reasons = {Path(s.path).name: s.reason for s in skipped}
+    assert reasons["empty.log"] == "empty file, nothing to read"
+    assert "log show --archive" in reasons["system.logarchive"]
+
+
+def test_folder_of_archives_only_says_how_to_export(tmp_path: Path) -> None:
+    """A folder holding only an archive is an error that gives the export command."""
+    (tmp_path / "x.logarchive").mkdir()
+    (tmp_path / "x.logarchive" / "0000.tracev3").write_bytes(b"\x00\x01")
+    with pytest.raises(InputError, match="log show --archive"):
+        read_texts([tmp_path])
