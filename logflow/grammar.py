@@ -1,24 +1,26 @@
-"""Load the Lark grammars and compile each into one column-wise pattern.
+"""Load the Lark grammars and compile each into column-wise patterns.
 
 The files in ``grammars/`` are the only definition of what a line and a message mean. This
 module is the only place that builds a Lark parser from them. It also derives, from the same
-rules, a single regular expression per grammar that Polars evaluates over a whole column at
-once: Lark parses about 20k lines a second, the compiled pattern an order of magnitude more.
-``tests/test_grammar.py`` proves the two agree on every line of the real corpus.
+rules, one regular expression per shape that Polars evaluates over a whole column at once:
+Lark parses about 20k lines a second, the compiled patterns several times more.
+``tests/test_grammar.py`` proves the two agree on every real line and on generated text.
 
-How a grammar becomes a pattern:
+How a grammar becomes patterns:
 
-- the start rule's alternatives are the *shapes*, tried in the order written; the pattern is
-  ``^(?:(?P<k__0>shape0)|(?P<k__1>shape1)|...)$`` and regex alternation prefers the earliest
-  shape, the same order in which :func:`parse_with_lark` tries them;
-- a rule becomes the alternation of its expansions, a ``x*``/``x+`` repeat becomes ``(?:x)+``;
-  any other recursion is refused, so a grammar must stay regular;
+- the alternatives of its ``start`` rule are the *shapes*, each a rule (its alias, if any,
+  names it); :meth:`CompiledGrammar.extract` tries them in the order written, first match
+  wins, the same order in which :meth:`CompiledGrammar.parse_with_lark` tries them;
+- a rule becomes the alternation of its expansions, with Lark's expansion of ``x?`` folded
+  back into ``(?:x)?``, and a ``x*``/``x+`` repeat becomes ``(?:x)+``; any other recursion is
+  refused, so a grammar must stay regular;
 - a named terminal becomes a named group ``NAME__n`` (``n`` numbers its occurrences, since a
   pattern cannot name two groups alike); terminals starting with ``_`` and anonymous strings
   are matched without capture.
 
-Every terminal is written to stop at the character the next rule needs, so the greedy
-left-to-right match Lark's dynamic lexer makes is also the one the regex finds.
+Every terminal is written to stop at the character the next rule needs, and optional parts
+that a later free-text terminal could swallow are rules of priority 2, so that the match
+Lark's dynamic Earley lexer prefers is also the one the greedy regex finds.
 """
 
 from __future__ import annotations
