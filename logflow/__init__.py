@@ -2,17 +2,23 @@
 
 Read ``log show``/``log stream`` exports, Console copies and Xcode pastes into one events
 table (:func:`read`), one row per log record, with the connection id, endpoint, state and
-event of every ``com.apple.network`` message.
+event of every ``com.apple.network`` message; then rebuild the connection trees
+(:func:`connections`) and diagnose Happy Eyeballs races (:func:`races`), proxy failures
+(:func:`proxy_failures`) and path changes (:func:`path_changes`). Every one is a
+``polars.LazyFrame``.
 
 >>> import logflow
->>> events = logflow.read(["sample_logs/logshow-default-race.log"])  # doctest: +SKIP
+>>> events = logflow.read("sample_logs/logshow-default-race.log")  # doctest: +SKIP
+>>> logflow.races(logflow.connections(events)).collect()  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+from logflow.diagnose import path_changes, proxy_failures, races
 from logflow.errors import InputError, LogflowError, OutputError
 from logflow.pipeline import Parsed, parse, read
 from logflow.schema import CONNECTION_KEY, EVENT_SCHEMA, KINDS
+from logflow.tree import connections
 
 __all__ = [
     "CONNECTION_KEY",
@@ -22,6 +28,10 @@ __all__ = [
     "LogflowError",
     "OutputError",
     "Parsed",
+    "connections",
     "parse",
+    "path_changes",
+    "proxy_failures",
+    "races",
     "read",
 ]

@@ -8,19 +8,24 @@ bad flags are click usage errors (exit 2).
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import polars as pl
 
 from logflow import export as exporting
+from logflow import render
 from logflow.errors import LogflowError
-from logflow.pipeline import parse
+from logflow.pipeline import Parsed, parse
 from logflow.report import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+OUTCOME_COLOURS = {"won": "green", "failed": "red", "also-ran": "yellow", "open": "cyan"}
 
 
 def reports_errors(command: F) -> F:
@@ -36,14 +41,28 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def paths_argument(command: F) -> F:
+    """The PATHS argument every command takes."""
+    return click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True))(
+        command
+    )
+
+
+def table_format(command: F) -> F:
+    """``--json`` / ``--csv`` for commands that print a table."""
+    command = click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")(command)
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="logflow")
 def cli() -> None:
     """Turn Apple Network-framework logs into tables and answers.
 
     logflow reads what `log show`, `log stream`, Console.app and Xcode print (every style and
-    era since 2016, gzip'd or not) and finds every com.apple.network record in it: connection
-    ids like [C8.1.1], endpoints, states, events, errors.
+    era since 2016, gzip'd or not), finds every com.apple.network record in it, rebuilds the
+    connection trees (C8 -> C8.1 -> C8.1.1, C8.1.2) and says which Happy Eyeballs attempt won,
+    which were also-rans, where a proxy failed and when the path changed.
 
     \b
     Get a log to read, on the Mac that ran the app:
@@ -52,19 +71,21 @@ def cli() -> None:
 
     \b
     Then:
-      logflow export net.log -o out/
+      logflow summary net.log          one screen: what happened
+      logflow tree net.log --failed    the connections that failed, as trees
+      logflow export net.log -o out/   Parquet tables for notebooks
     """
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@paths_argument
 @click.option(
     "-o",
     "--out",
     "out_dir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write events.parquet into (created if missing).",
+    help="Folder to write the Parquet tables into (created if missing).",
 )
 @click.option(
     "--report",
@@ -72,15 +93,11 @@ def cli() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write a JSON account of the run: lines read, records, unparsed examples.",
 )
-@click.option(
-    "--strict",
-    is_flag=True,
-    help="Exit with status 1 if any record could not be parsed.",
-)
+@click.option("--strict", is_flag=True, help="Exit with status 1 if any record is unparsed.")
 @click.option(
     "--keep-other",
     is_flag=True,
-    help="Keep other subsystems' records and unparsed records in the table (see its kind column).",
+    help="Keep other subsystems' records and unparsed records in events.parquet.",
 )
 @reports_errors
 def export(
@@ -90,7 +107,10 @@ def export(
     strict: bool,
     keep_other: bool,
 ) -> None:
-    """Parse log exports into OUT/events.parquet, one row per Network-framework record.
+    """Parse log exports into Parquet tables in OUT.
+
+    Writes events.parquet (one row per Network-framework record), connections.parquet,
+    races.parquet, proxy_failures.parquet and path_changes.parquet.
 
     PATHS are files, folders (every .log .txt .ndjson .jsonl .json .tsv .text file in them,
     gzip'd or not), or - for standard input. Every input line is accounted for: it is part
@@ -109,16 +129,134 @@ def export(
     """
     parsed = parse(paths)
     report = Report.of(parsed)
-    events_path = exporting.write_events(parsed, out_dir, keep_other=keep_other)
+    written = exporting.write_tables(parsed, out_dir, keep_other=keep_other)
     if report_path is not None:
         exporting.write_report(report, report_path)
     click.echo(report.account())
-    click.echo(f"Wrote {events_path}.")
-    for example in report.unparsed_examples[:3]:
-        click.echo(
-            f"  unparsed: {example['source']}:{example['line_no']}: {example['reason']}", err=True
-        )
+    click.echo(f"Wrote {', '.join(p.name for p in written)} to {out_dir}.")
+    _notes(report)
     sys.exit(report.exit_code(strict=strict))
+
+
+@cli.command()
+@paths_argument
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@reports_errors
+def summary(paths: tuple[str, ...], as_json: bool) -> None:
+    """One screen about the logs: processes, connections and their outcomes, races and
+    their also-rans, failures by error, proxy failures, path changes, busiest hosts.
+
+    \b
+    Example:
+      logflow summary sample_logs/logshow-default-race.log
+    """
+    parsed = parse(paths)
+    data = render.summary_data(
+        parsed.events().collect(),
+        parsed.connections().collect(),
+        parsed.races().collect(),
+        parsed.proxy_failures().collect(),
+        parsed.path_changes().collect(),
+    )
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+    else:
+        click.echo(render.summary_text(data))
+    _notes(Report.of(parsed))
+
+
+@cli.command()
+@paths_argument
+@click.option("--conn", "conn_id", help="Only the tree that holds this connection, e.g. C8.")
+@click.option("--process", "process", help="Only this process (its name).")
+@click.option("--failed", is_flag=True, help="Only trees where an attempt failed.")
+@reports_errors
+def tree(paths: tuple[str, ...], conn_id: str | None, process: str | None, failed: bool) -> None:
+    """The connection trees: every connection, its attempts, their outcome, endpoint, mode,
+    timing and error. Coloured on a terminal, plain in a pipe.
+
+    \b
+    Examples:
+      logflow tree sample_logs/logshow-default-race.log
+      logflow tree sample_logs/logstream-compact-refused.log --failed
+      logflow tree net.log --process Safari --conn C8
+    """
+    conns = parse(paths).connections()
+    if conn_id is not None:
+        # `C8.1.2`, `c8` and 2016's `8` all name the tree of C8.
+        conns = conns.filter(pl.col("root_id") == "C" + conn_id.split(".")[0].lstrip("Cc"))
+    if process is not None:
+        conns = conns.filter(pl.col("process") == process)
+    if failed:
+        trees = ["source", "process", "pid", "root_id"]
+        conns = conns.filter((pl.col("outcome") == "failed").any().over(trees))
+    lines = render.tree_lines(conns.collect())
+    if not lines:
+        click.echo("No connections match.", err=True)
+    for text, outcome in lines:
+        click.echo(click.style(text, fg=OUTCOME_COLOURS.get(outcome or "")))
+
+
+def _table_command(name: str, table: Callable[[Parsed], pl.LazyFrame], doc: str) -> None:
+    @cli.command(name=name, help=doc)
+    @paths_argument
+    @table_format
+    @reports_errors
+    def command(paths: tuple[str, ...], as_json: bool, as_csv: bool) -> None:
+        frame = table(parse(paths)).collect()
+        if as_json:
+            click.echo(frame.write_ndjson(), nl=False)
+        elif as_csv:
+            flat = frame.with_columns(pl.col(pl.List(pl.String)).list.join(" "))
+            flat = flat.with_columns(
+                pl.col(pl.List(pl.Float64)).cast(pl.List(pl.String)).list.join(" ")
+            )
+            click.echo(flat.write_csv(), nl=False)
+        else:
+            with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
+                click.echo(frame)
+
+
+_table_command(
+    "races",
+    Parsed.races,
+    """Every Happy Eyeballs race: the attempts under one parent, the winner, the also-rans.
+
+    \b
+    Example:
+      logflow races sample_logs/logshow-default-race.log --json
+    """,
+)
+_table_command(
+    "proxies",
+    Parsed.proxy_failures,
+    """Every failed proxy attempt, its error, and whether the connection fell back to direct.
+
+    \b
+    Example:
+      logflow proxies sample_logs/console-copy.tsv.log
+    """,
+)
+_table_command(
+    "paths",
+    Parsed.path_changes,
+    """Every change of a connection's path: status, interface, migration; system-wide
+    changes share a system_change number.
+
+    \b
+    Example:
+      logflow paths sample_logs/xcode15-metadata.log --csv
+    """,
+)
+
+
+def _notes(report: Report) -> None:
+    """Files skipped and the first unparsed records, on stderr."""
+    for skipped in report.skipped:
+        click.echo(f"  skipped: {skipped['path']}: {skipped['reason']}", err=True)
+    for example in report.unparsed_examples[:3]:
+        where = f"{example['source']}:{example['line_no']}"
+        click.echo(f"  unparsed: {where}: {example['reason']}", err=True)
 
 
 def main() -> None:

@@ -242,6 +242,7 @@ def _event_columns() -> dict[str, pl.Expr]:
         "state": pl.coalesce(_m("state"), _m("state__conn")),
         "mode": _m("mode"),
         "path_status": pl.col("pth").struct.field("path_status"),
+        "path_reason": pl.col("pth").struct.field("path_reason"),
         "interface": pl.coalesce(
             pl.col("pth").struct.field("interface"), pl.col("ep").struct.field("interface")
         ),

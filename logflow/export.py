@@ -14,13 +14,23 @@ from logflow.report import Report
 EVENTS_FILE = "events.parquet"
 
 
-def write_events(parsed: Parsed, out_dir: Path, *, keep_other: bool = False) -> Path:
-    """Write ``out_dir/events.parquet`` (zstd) and return its path."""
-    path = out_dir / EVENTS_FILE
-    with _writing(path):
-        out_dir.mkdir(parents=True, exist_ok=True)
-        parsed.events(keep_other=keep_other).sink_parquet(path, compression="zstd")
-    return path
+def write_tables(parsed: Parsed, out_dir: Path, *, keep_other: bool = False) -> list[Path]:
+    """Write the events, connections, races, proxy failures and path changes (Parquet, zstd)."""
+    tables = {
+        EVENTS_FILE: parsed.events(keep_other=keep_other),
+        "connections.parquet": parsed.connections(),
+        "races.parquet": parsed.races(),
+        "proxy_failures.parquet": parsed.proxy_failures(),
+        "path_changes.parquet": parsed.path_changes(),
+    }
+    written = []
+    for name, table in tables.items():
+        path = out_dir / name
+        with _writing(path):
+            out_dir.mkdir(parents=True, exist_ok=True)
+            table.sink_parquet(path, compression="zstd")
+        written.append(path)
+    return written
 
 
 def write_report(report: Report, path: Path) -> None:

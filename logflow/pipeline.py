@@ -1,7 +1,9 @@
 """The library entry points: paths in, the events table out.
 
 Stages, each in its own module: :mod:`~logflow.inputs` (paths to numbered lines),
-:mod:`~logflow.records` (lines to records), :mod:`~logflow.events` (records to events).
+:mod:`~logflow.records` (lines to records), :mod:`~logflow.events` (records to events),
+:mod:`~logflow.tree` (events to connection trees), :mod:`~logflow.diagnose` (races, proxy
+failures, path changes).
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from pathlib import Path
 
 import polars as pl
 
+from logflow.diagnose import path_changes, proxy_failures, races
 from logflow.events import to_events
 from logflow.inputs import Skipped, Text, lines_frame, read_texts
 from logflow.records import group_records
 from logflow.schema import CFNETWORK_KINDS, EVENT_SCHEMA, NETWORK_KINDS, OTHER, UNPARSED
+from logflow.tree import connections
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,22 @@ class Parsed:
     sources: tuple[str, ...]
     skipped: tuple[Skipped, ...] = ()
     """Files met in folders and not read, with the reason."""
+
+    def connections(self) -> pl.LazyFrame:
+        """The connections table (:func:`logflow.tree.connections`)."""
+        return connections(self.events())
+
+    def races(self) -> pl.LazyFrame:
+        """The races table (:func:`logflow.diagnose.races`)."""
+        return races(self.connections())
+
+    def proxy_failures(self) -> pl.LazyFrame:
+        """The proxy failures table (:func:`logflow.diagnose.proxy_failures`)."""
+        return proxy_failures(self.events(), self.connections())
+
+    def path_changes(self) -> pl.LazyFrame:
+        """The path changes table (:func:`logflow.diagnose.path_changes`)."""
+        return path_changes(self.events())
 
     def events(self, *, keep_other: bool = False) -> pl.LazyFrame:
         """The events table: Network-framework events, plus other and unparsed records if asked."""

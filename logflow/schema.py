@@ -113,6 +113,7 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "state": pl.String(),
     "mode": pl.String(),
     "path_status": pl.String(),
+    "path_reason": pl.String(),
     "interface": pl.String(),
     "event": pl.String(),
     "elapsed_s": pl.Float64(),

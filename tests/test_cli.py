@@ -71,7 +71,10 @@ def test_export_writes_parquet_and_prints_account(export, tmp_path: Path) -> Non
     match = ACCOUNT.fullmatch(account)
     assert match, account
     assert int(match["network"]) == pl.read_parquet(tmp_path / "out" / "events.parquet").height > 0
-    assert wrote == f"Wrote {tmp_path / 'out' / 'events.parquet'}."
+    assert wrote == (
+        "Wrote events.parquet, connections.parquet, races.parquet, proxy_failures.parquet,"
+        f" path_changes.parquet to {tmp_path / 'out'}."
+    )
 
 
 def test_report_counts_every_physical_line(export, tmp_path: Path) -> None:

@@ -1,0 +1,212 @@
+"""Fifth stage: the diagnoses built on the connection trees.
+
+- :func:`races`: every parent whose children were attempted side by side (Happy Eyeballs),
+  which one won, which were also-rans;
+- :func:`proxy_failures`: proxy handlers that failed, and whether the connection fell back
+  to a direct path;
+- :func:`path_changes`: each change of a connection's path (status, interface, migration),
+  with changes that hit many connections at once grouped as one system-wide change.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from logflow import grammar
+from logflow.errnos import errno_name, errno_text
+from logflow.tree import NODE, PROCESS
+
+# Changes to different connections this close together are one change of the system's path.
+SYSTEM_WINDOW = "1s"
+SYSTEM_MIN_CONNECTIONS = 2
+
+# How a proxy names itself in `... ([C1.1.1] masque Proxy: http://...)`, and what it is.
+PROXY_KINDS = {"masque": "privacy (MASQUE relay)"}
+
+
+def races(connections: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per parent that had two or more attempts.
+
+    Columns: the parent's key, ``children`` (ids in start order), ``start_offsets_s`` (each
+    child's start after the first), ``families`` (address families raced), ``winner_id``
+    (null when none won), ``also_rans``, ``failed``, ``winner_connect_s`` (from the first start
+    to the winner's ready), ``margin_s`` (from the winner's ready to the next sibling's, null
+    if none got ready) and ``outcome``: ``won``, ``all-failed`` or ``undecided``.
+    """
+    children = connections.filter(pl.col("parent_id").is_not_null()).sort("first_ts", "conn_id")
+    by_parent = children.group_by(*PROCESS, "parent_id").agg(
+        children=pl.col("conn_id"),
+        start_offsets_s=(pl.col("first_ts") - pl.col("first_ts").min()).dt.total_microseconds()
+        / 1e6,
+        families=pl.col("family").drop_nulls().unique(maintain_order=True),
+        winner_id=pl.col("conn_id").filter(pl.col("outcome") == "won").first(),
+        also_rans=pl.col("conn_id").filter(pl.col("outcome") == "also-ran"),
+        failed=pl.col("conn_id").filter(pl.col("outcome") == "failed"),
+        first_start=pl.col("first_ts").min(),
+        winner_ready=pl.col("ready_ts").filter(pl.col("outcome") == "won").first(),
+        next_ready=pl.col("ready_ts").filter(pl.col("outcome") != "won").min(),
+        n=pl.len(),
+    )
+    return (
+        by_parent.filter(pl.col("n") > 1)
+        .with_columns(
+            winner_connect_s=_seconds(pl.col("winner_ready") - pl.col("first_start")),
+            margin_s=_seconds(pl.col("next_ready") - pl.col("winner_ready")),
+            outcome=pl.when(pl.col("winner_id").is_not_null())
+            .then(pl.lit("won"))
+            .when(pl.col("failed").list.len() == pl.col("n"))
+            .then(pl.lit("all-failed"))
+            .otherwise(pl.lit("undecided")),
+        )
+        .select(
+            *PROCESS,
+            "parent_id",
+            "children",
+            "start_offsets_s",
+            "families",
+            "winner_id",
+            "also_rans",
+            "failed",
+            "winner_connect_s",
+            "margin_s",
+            "outcome",
+        )
+        .sort(*PROCESS, "parent_id")
+    )
+
+
+def proxy_failures(events: pl.LazyFrame, connections: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per failed proxy attempt.
+
+    Columns: the proxy handler's key and ``ts``; ``proxy_kind`` (``privacy (MASQUE relay)``,
+    or as logged), ``proxy_endpoint``, ``failed_child``, ``error_code``, ``error_name``,
+    ``error``; ``fell_back`` (a sibling of the proxy handler started after it failed),
+    ``fallback_id`` and ``fallback_outcome``.
+    """
+    reported = grammar.load("message").extract(
+        events.filter(pl.col("kind") == "proxy_failure"),
+        pl.col("message").str.split("\n").list.first(),
+        into="m",
+    )
+    logged_kind = pl.col("m").struct.field("proxy_kind")
+    failures = reported.select(
+        *NODE,
+        "ts",
+        proxy_kind=logged_kind.replace(PROXY_KINDS),
+        proxy_endpoint=pl.col("m").struct.field("proxy_endpoint"),
+        failed_child="related_id",
+        error_code="error_code",
+    )
+    # Proxy handlers that failed without saying how.
+    silent = (
+        connections.filter(pl.col("via_proxy") & (pl.col("mode") == "proxy"))
+        .filter(pl.col("outcome") == "failed")
+        .join(failures.select(NODE), on=list(NODE), how="anti", nulls_equal=True)
+        .select(*NODE, ts="last_ts", error_code="error_code")
+    )
+    failures = pl.concat([failures, silent], how="diagonal_relaxed")
+    siblings = connections.select(
+        *PROCESS,
+        "parent_id",
+        fallback_id="conn_id",
+        fallback_start="first_ts",
+        fallback_outcome="outcome",
+        fallback_mode="mode",
+    )
+    parent_of = connections.select(*NODE, "parent_id")
+    fallbacks = (
+        failures.join(parent_of, on=list(NODE), how="left", nulls_equal=True)
+        .join(siblings, on=[*PROCESS, "parent_id"], how="left", nulls_equal=True)
+        .filter(
+            (pl.col("fallback_id") != pl.col("conn_id"))
+            & (pl.col("fallback_start") >= pl.col("ts"))
+        )
+        .sort("fallback_start")
+        .group_by(NODE)
+        .agg(pl.col("fallback_id").first(), pl.col("fallback_outcome").first())
+    )
+    return (
+        failures.join(fallbacks, on=list(NODE), how="left", nulls_equal=True)
+        .with_columns(
+            fell_back=pl.col("fallback_id").is_not_null(),
+            error_name=errno_name(pl.col("error_code")),
+            error=errno_text(pl.col("error_code")),
+        )
+        .select(
+            *NODE,
+            "ts",
+            "proxy_kind",
+            "proxy_endpoint",
+            "failed_child",
+            "error_code",
+            "error_name",
+            "error",
+            "fell_back",
+            "fallback_id",
+            "fallback_outcome",
+        )
+        .sort(*PROCESS, "ts")
+    )
+
+
+def path_changes(events: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per change of a connection's path.
+
+    ``change`` is ``status`` (satisfied/unsatisfied, with the reason in ``to``), ``interface``
+    (en0 -> pdp_ip0) or ``migrated`` (a ``path:migrated`` event). ``system_change`` numbers
+    the changes that hit several connections within a second; it is null for a change of one
+    connection alone.
+    """
+    paths = events.filter(pl.col("conn_id").is_not_null()).sort("ts", "line_no")
+    status = pl.concat_str(
+        pl.col("path_status"), pl.lit(" ("), pl.col("path_reason"), pl.lit(")"), ignore_nulls=True
+    ).str.strip_suffix(" ()")
+    observed = paths.filter(
+        pl.col("path_status").is_not_null() | pl.col("interface").is_not_null()
+    ).with_columns(
+        status=status,
+        prev_status=status.forward_fill().shift(1).over(NODE),
+        prev_interface=pl.col("interface").forward_fill().shift(1).over(NODE),
+    )
+    status = pl.col("status")
+    status_changes = observed.filter(
+        status.is_not_null()
+        & pl.col("prev_status").is_not_null()
+        & (pl.col("path_status") != pl.col("prev_status").str.split(" ").list.first())
+    ).select(*NODE, "ts", "line_no", change=pl.lit("status"), old="prev_status", new=status)
+    interface = pl.col("interface")
+    interface_changes = observed.filter(
+        interface.is_not_null()
+        & pl.col("prev_interface").is_not_null()
+        & (interface != pl.col("prev_interface"))
+    ).select(
+        *NODE, "ts", "line_no", change=pl.lit("interface"), old="prev_interface", new=interface
+    )
+    migrations = paths.filter(pl.col("event") == "path:migrated").select(
+        *NODE,
+        "ts",
+        "line_no",
+        change=pl.lit("migrated"),
+        old=pl.lit(None, pl.String),
+        new=pl.col("interface"),
+    )
+    changes = pl.concat([status_changes, interface_changes, migrations]).sort("ts", "line_no")
+    return _group_system_changes(changes).rename({"old": "from", "new": "to"})
+
+
+def _group_system_changes(changes: pl.LazyFrame) -> pl.LazyFrame:
+    """Number the changes that several connections of a process see within a second."""
+    what = ["source", "process", "pid", "change", "old", "new"]
+    gap = pl.col("ts").diff().over(what) > pl.duration(seconds=1)
+    grouped = changes.sort("ts").with_columns(
+        burst=gap.fill_null(True).cum_sum().over(what),
+    )
+    # Handlers of one connection (C2, C2.1.1) see one change; count connections by their root.
+    size = pl.col("conn_id").str.split(".").list.first().n_unique().over([*what, "burst"])
+    shared = pl.when(size >= SYSTEM_MIN_CONNECTIONS).then(pl.struct([*what, "burst"]))
+    numbered = grouped.with_columns(system_change=shared.rank("dense").cast(pl.Int32))
+    return numbered.drop("burst").sort(*PROCESS, "ts", "line_no")
+
+
+def _seconds(delta: pl.Expr) -> pl.Expr:
+    return delta.dt.total_microseconds() / 1e6

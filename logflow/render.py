@@ -1,0 +1,167 @@
+"""Text for people: connection trees and the one-screen summary.
+
+These functions take small, already aggregated frames and are the one place that walks rows
+in Python. They return plain strings (and, for trees, the outcome of each line so that the
+CLI can colour it); printing stays in :mod:`logflow.cli`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import polars as pl
+
+from logflow.tree import PROCESS
+
+Line = tuple[str, str | None]
+"""A line of text and the outcome it shows (for colour), or None."""
+
+
+def tree_lines(connections: pl.DataFrame) -> list[Line]:
+    """The indented trees of every process instance, roots in the order they started."""
+    lines: list[Line] = []
+    for (source, process, pid), nodes in connections.sort("first_ts").group_by(
+        PROCESS, maintain_order=True
+    ):
+        who = f"{process or '?'}[{pid}]" if pid is not None else (process or "?")
+        lines.append((f"{who}  {source}", None))
+        children: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+        for node in nodes.sort("first_ts", "conn_id").iter_rows(named=True):
+            children[node["parent_id"]].append(node)
+        start = nodes["first_ts"].min()
+        for root in children[None]:
+            _walk(root, children, "", True, True, start, lines)
+    return lines
+
+
+def _walk(
+    node: dict[str, Any],
+    children: dict[str | None, list[dict[str, Any]]],
+    prefix: str,
+    last: bool,
+    root: bool,
+    start: Any,
+    lines: list[Line],
+) -> None:
+    branch = "" if root else ("└─ " if last else "├─ ")
+    lines.append((f"  {prefix}{branch}{_describe(node, start)}", node["outcome"]))
+    below = children.get(node["conn_id"], [])
+    inner = prefix if root else prefix + ("   " if last else "│  ")
+    for i, child in enumerate(below):
+        _walk(child, children, inner, i == len(below) - 1, False, start, lines)
+
+
+def _describe(node: dict[str, Any], start: Any) -> str:
+    parts = [node["conn_id"]]
+    if node["endpoint"]:
+        parts.append(node["endpoint"])
+    parts.append(" ".join(p for p in (node["mode"], node["transport"]) if p) or "-")
+    parts.append(
+        str(node["outcome"]).upper()
+        if node["outcome"] in ("won", "failed")
+        else str(node["outcome"])
+    )
+    if node["first_ts"] is not None and start is not None:
+        offset = (node["first_ts"] - start).total_seconds()
+        parts.append(f"+{offset:.3f}s")
+    if node["duration_s"]:
+        parts.append(f"{node['duration_s']:.3f}s")
+    if node["error_code"] is not None or node["error"]:
+        name = node["error_name"] or node["error_code"]
+        parts.append(f"error {name}: {node['error']}" if node["error"] else f"error {name}")
+    if node["implicit"]:
+        parts.append("(not logged itself)")
+    return "  ".join(str(p) for p in parts)
+
+
+def summary_data(
+    events: pl.DataFrame,
+    connections: pl.DataFrame,
+    races: pl.DataFrame,
+    proxies: pl.DataFrame,
+    paths: pl.DataFrame,
+) -> dict[str, Any]:
+    """What `logflow summary` shows, as JSON-ready data."""
+    logged = connections.filter(~pl.col("implicit"))
+    roots = logged.filter(pl.col("depth") == 0)
+    return {
+        "processes": events.group_by(PROCESS)
+        .agg(events=pl.len(), connections=pl.col("conn_id").str.split(".").list.first().n_unique())
+        .sort("events", descending=True)
+        .to_dicts(),
+        "connections": roots.height,
+        "handlers": logged.height,
+        "outcomes": _counts(logged, "outcome"),
+        "races": {
+            "total": races.height,
+            "outcomes": _counts(races, "outcome"),
+            "with_also_rans": races.filter(pl.col("also_rans").list.len() > 0)
+            .select(*PROCESS, "parent_id", "winner_id", "also_rans", "families")
+            .to_dicts(),
+        },
+        "failures_by_error": logged.filter(pl.col("outcome") == "failed")
+        .group_by("error_code", "error_name", "error")
+        .agg(attempts=pl.len())
+        .sort("attempts", descending=True)
+        .to_dicts(),
+        "proxy_failures": proxies.select(
+            *PROCESS, "conn_id", "proxy_kind", "error_name", "fell_back", "fallback_outcome"
+        ).to_dicts(),
+        "path_changes": {
+            "total": paths.height,
+            "system_wide": paths["system_change"].drop_nulls().n_unique(),
+            "changes": paths.select(*PROCESS, "conn_id", "change", "from", "to")
+            .head(10)
+            .to_dicts(),
+        },
+        "busiest_hosts": roots.filter(pl.col("host").is_not_null())
+        .group_by("host")
+        .agg(connections=pl.len())
+        .sort("connections", "host", descending=[True, False])
+        .head(10)
+        .to_dicts(),
+    }
+
+
+def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
+    counts = frame.group_by(column).agg(n=pl.len()).sort("n", descending=True)
+    return {str(k): n for k, n in counts.iter_rows()}
+
+
+def summary_text(data: dict[str, Any]) -> str:
+    """The summary for a terminal: one screen."""
+    out = []
+    procs = data["processes"]
+    out.append(f"Processes ({len(procs)}):")
+    for p in procs[:8]:
+        who = f"{p['process'] or '?'}[{p['pid']}]" if p["pid"] is not None else p["process"] or "?"
+        out.append(f"  {who}  {p['connections']} connections, {p['events']} events")
+    outcomes = ", ".join(f"{n} {k}" for k, n in data["outcomes"].items())
+    out.append(f"Connections: {data['connections']}, {data['handlers']} handlers: {outcomes}")
+    races = data["races"]
+    race_outcomes = ", ".join(f"{n} {k}" for k, n in races["outcomes"].items()) or "none"
+    out.append(f"Races: {races['total']} ({race_outcomes})")
+    for race in races["with_also_rans"][:5]:
+        families = "/".join(race["families"])
+        also = ", ".join(race["also_rans"])
+        out.append(f"  {race['parent_id']}: {race['winner_id']} won, also-ran {also} ({families})")
+    if data["failures_by_error"]:
+        out.append("Failures by error:")
+        for f in data["failures_by_error"][:5]:
+            name = f["error_name"] or f["error_code"] or "no error logged"
+            out.append(f"  {f['attempts']:>4}  {name}  {f['error'] or ''}".rstrip())
+    out.append(f"Proxy failures: {len(data['proxy_failures'])}")
+    for p in data["proxy_failures"][:5]:
+        fallback = f"fell back ({p['fallback_outcome']})" if p["fell_back"] else "no fallback"
+        out.append(
+            f"  {p['conn_id']}: {p['proxy_kind'] or 'proxy'} {p['error_name'] or ''}, {fallback}"
+        )
+    paths = data["path_changes"]
+    out.append(f"Path changes: {paths['total']} ({paths['system_wide']} system-wide)")
+    for c in paths["changes"][:5]:
+        out.append(f"  {c['conn_id']}: {c['change']} {c['from'] or '?'} -> {c['to']}")
+    if data["busiest_hosts"]:
+        hosts = ", ".join(f"{h['host']} ({h['connections']})" for h in data["busiest_hosts"][:5])
+        out.append(f"Busiest hosts: {hosts}")
+    return "\n".join(out)
