@@ -124,6 +124,10 @@ def summary_data(
     }
 
 
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
     counts = frame.group_by(column).agg(n=pl.len()).sort("n", descending=True)
     return {str(k): n for k, n in counts.iter_rows()}
@@ -136,7 +140,9 @@ def summary_text(data: dict[str, Any]) -> str:
     out.append(f"Processes ({len(procs)}):")
     for p in procs[:8]:
         who = f"{p['process'] or '?'}[{p['pid']}]" if p["pid"] is not None else p["process"] or "?"
-        out.append(f"  {who}  {p['connections']} connections, {p['events']} events")
+        out.append(
+            f"  {who}  {_plural(p['connections'], 'connection')}, {_plural(p['events'], 'event')}"
+        )
     outcomes = ", ".join(f"{n} {k}" for k, n in data["outcomes"].items())
     out.append(f"Connections: {data['connections']}, {data['handlers']} handlers: {outcomes}")
     races = data["races"]

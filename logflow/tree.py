@@ -10,9 +10,9 @@ and ``outcome``.
 How ``outcome`` is decided, first rule that holds:
 
 ``won``
-    it has siblings (its parent raced them) and was the first of them to reach ``ready``
-    (a ``ready`` state in any of its lines), or the summary block of its connection names it
-    (or a descendant) as the attempt that connected;
+    it has siblings (its parent raced them) and was the first of them, in the log's order, to
+    reach ``ready`` (a ``ready`` state in any of its lines), or the summary block of its
+    connection names it (or a descendant) as the attempt that connected;
 ``failed``
     its last state is ``failed``, or an error was logged for it before it was ever ready;
 ``also-ran``
@@ -103,13 +103,15 @@ def _logged(events: pl.LazyFrame) -> pl.LazyFrame:
         uses_user_tcp=pl.col("function").is_in(("tcp_input", "tcp_output")).any(),
         final_state=state.drop_nulls().last(),
         ready_ts=pl.col("ts").filter(state == "ready").min(),
+        # Pastes without timestamps still keep the log's order.
+        ready_line=pl.col("line_no").filter(state == "ready").min(),
         was_live=state.is_in(LIVE_STATES).any(),
         ended=(pl.col("function") == CANCEL_FUNCTION).any()
         | (state == "cancelled").any()
         | pl.col("event").is_in(CANCEL_EVENTS).any(),
         error_code=pl.coalesce(pl.col("error_code").drop_nulls().last(), errno_code(error_text)),
         error=error_text,
-        first_error_ts=pl.col("ts")
+        first_error_line=pl.col("line_no")
         .filter(pl.col("error_code").is_not_null() | pl.col("error").is_not_null())
         .min(),
         interface=pl.col("interface").drop_nulls().last(),
@@ -171,7 +173,7 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
     conn_id = pl.col("conn_id")
     nodes = nodes.with_columns(
         n_siblings=pl.len().over(siblings).cast(pl.Int32),
-        first_ready=pl.col("ready_ts").min().over(siblings),
+        first_ready=pl.col("ready_line").min().over(siblings),
         on_winning_path=(leaf == conn_id) | leaf.str.starts_with(conn_id + "."),
         root_ended=(pl.col("ended") & (pl.col("depth") == 0)).any().over(tree),
         transport=pl.coalesce(
@@ -183,13 +185,11 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
     )
     raced = (pl.col("n_siblings") > 1) & pl.col("parent_id").is_not_null()
     # A summary block is written only for a connection that connected.
-    ready = pl.col("ready_ts").is_not_null() | pl.col("summary").is_not_null()
-    won = raced & (
-        (ready & (pl.col("ready_ts") == pl.col("first_ready"))) | pl.col("on_winning_path")
-    )
+    ready = pl.col("ready_line").is_not_null() | pl.col("summary").is_not_null()
+    won = raced & ((pl.col("ready_line") == pl.col("first_ready")) | pl.col("on_winning_path"))
     nodes = nodes.with_columns(won=won.fill_null(False))
-    errored_early = pl.col("first_error_ts").is_not_null() & (
-        pl.col("ready_ts").is_null() | (pl.col("first_error_ts") < pl.col("ready_ts"))
+    errored_early = pl.col("first_error_line").is_not_null() & (
+        pl.col("ready_line").is_null() | (pl.col("first_error_line") < pl.col("ready_line"))
     )
     ended = pl.col("ended") | pl.col("root_ended") | pl.col("summary").is_not_null()
     outcome = (

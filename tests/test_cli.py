@@ -275,3 +275,56 @@ def test_unwritable_output_is_one_error_line(runner: CliRunner, tmp_path: Path) 
     blocker.write_text("x")
     result = runner.invoke(cli, ["export", str(RACE), "-o", str(blocker / "out")])
     assert_one_error_line(result, str(blocker / "out"))
+
+
+def test_tree_draws_the_race(runner: CliRunner) -> None:
+    """`logflow tree` draws C8 -> C8.1 -> C8.1.1 (won) and C8.1.2 (also-ran), plain in a pipe."""
+    result = runner.invoke(cli, ["tree", str(RACE), "--conn", "C8"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Weather[2317]  ")
+    assert lines[1].startswith("  C8  IPv6#a0c4f19e.443  parent-flow tcp  completed  +0.000s")
+    assert lines[2].startswith("  └─ C8.1  Hostname#5c1e07a3:443  resolver tcp  completed")
+    assert lines[3].startswith("     ├─ C8.1.1  IPv6#a0c4f19e.443  socket-flow tcp  WON")
+    assert lines[4].startswith("     └─ C8.1.2  IPv4#3d7e52b8:443  socket-flow tcp  also-ran")
+    assert "\x1b[" not in result.stdout
+
+
+def test_races_json_is_one_object_a_line(runner: CliRunner) -> None:
+    """`logflow races --json` prints JSON lines a script can read."""
+    result = runner.invoke(cli, ["races", str(RACE), "--json"])
+    assert result.exit_code == 0, result.output
+    (race,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert (race["winner_id"], race["also_rans"]) == ("C8.1.1", ["C8.1.2"])
+
+
+def test_paths_csv_has_a_header(runner: CliRunner) -> None:
+    """`logflow paths --csv` prints a header and one row per change."""
+    sample = RACE.parent / "xcode15-metadata.log"
+    result = runner.invoke(cli, ["paths", str(sample), "--csv"])
+    assert result.exit_code == 0, result.output
+    header, *rows = result.stdout.splitlines()
+    assert header == "source,process,pid,conn_id,ts,line_no,change,from,to,system_change"
+    assert any(",interface,en0,pdp_ip0," in row for row in rows)
+
+
+def test_summary_json_names_its_sections(runner: CliRunner) -> None:
+    """`logflow summary --json` has every section of the one-screen summary."""
+    result = runner.invoke(cli, ["summary", str(RACE), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {
+        "processes", "connections", "handlers", "outcomes", "races", "failures_by_error",
+        "proxy_failures", "path_changes", "busiest_hosts",
+    }  # fmt: skip
+    assert data["races"]["with_also_rans"][0]["also_rans"] == ["C8.1.2"]
+
+
+@pytest.mark.parametrize("command", sorted(cli.commands))
+def test_every_command_has_help_and_is_in_the_readme(runner: CliRunner, command: str) -> None:
+    """Each command explains itself with an example, and the README mentions it."""
+    result = runner.invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert "sample_logs/" in result.stdout
+    readme = (RACE.parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"logflow {command}" in readme
