@@ -90,6 +90,23 @@ def test_wifi_to_cellular_path_change() -> None:
     ) in c2.select("change", "from", "to").rows()
 
 
+def test_resolver_tries_its_addresses_in_turn() -> None:
+    """C5.1.1 times out, C5.1.2 is refused, C5.1.3 connects: one race, won by the third."""
+    parsed = sample("logshow-resolver-in-turn.log")
+    (race,) = parsed.races().collect().to_dicts()
+    assert race["children"] == ["C5.1.1", "C5.1.2", "C5.1.3"]
+    assert (race["winner_id"], race["failed"], race["also_rans"]) == (
+        "C5.1.3",
+        ["C5.1.1", "C5.1.2"],
+        [],
+    )
+    errors = parsed.connections().filter(pl.col("outcome") == "failed").collect()
+    assert dict(zip(errors["conn_id"], errors["error_name"], strict=True)) == {
+        "C5.1.1": "ETIMEDOUT",
+        "C5.1.2": "ECONNREFUSED",
+    }
+
+
 def test_tree_links_parents_and_implicit_ancestors() -> None:
     """Every attempt hangs under its parent; a parent the log never names is implicit."""
     conns = sample("logshow-default-race.log").connections().collect()
