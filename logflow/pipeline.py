@@ -36,8 +36,8 @@ class Parsed:
     """Files met in folders and not read, with the reason."""
 
     def connections(self) -> pl.LazyFrame:
-        """The connections table (:func:`logflow.tree.connections`)."""
-        return connections(self.events())
+        """The connections table (:func:`logflow.tree.connections`), CFNetwork tasks linked."""
+        return connections(self.events(keep_other=True))
 
     def races(self) -> pl.LazyFrame:
         """The races table (:func:`logflow.diagnose.races`)."""

@@ -63,7 +63,9 @@ def connections(events: pl.LazyFrame) -> pl.LazyFrame:
     >>> conns = connections(logflow.read("sample_logs/logshow-default-race.log"))  # doctest: +SKIP
     >>> conns.filter(pl.col("outcome") == "also-ran").collect()  # doctest: +SKIP
     """
-    logged = _logged(events)
+    logged = _logged(events).join(
+        _tasks(events), on=list(NODE), how="left", nulls_equal=True, maintain_order="left"
+    )
     nodes = pl.concat([logged, _implicit(logged)], how="diagonal_relaxed")
     nodes = nodes.with_columns(
         parent_id=parent_of(pl.col("conn_id")),
@@ -117,9 +119,24 @@ def _logged(events: pl.LazyFrame) -> pl.LazyFrame:
         interface=pl.col("interface").drop_nulls().last(),
         is_proxy=(pl.col("mode") == "proxy").any(),
         summary=pl.col("summary").drop_nulls().last(),
-        tasks=pl.col("task_id").drop_nulls().unique(maintain_order=True),
         # `quic_crypto_new_flow [C1.1.1.1:2] [...] TLS stream is: [C2]`
-        tls_stream_id=pl.col("related_id").filter(pl.col("kind") == "conn_note").first(),
+        tls_stream_id=pl.col("related_id")
+        .filter(pl.col("kind") == "conn_note")
+        .drop_nulls()
+        .first(),
+    )
+
+
+def _tasks(events: pl.LazyFrame) -> pl.LazyFrame:
+    """The CFNetwork tasks that name each connection (`Task <...>.<1> now using Connection 1`).
+
+    CFNetwork's lines are another subsystem's records: only events read with
+    ``keep_other=True`` have them.
+    """
+    return (
+        events.filter(pl.col("task_id").is_not_null() & pl.col("conn_id").is_not_null())
+        .group_by(NODE)
+        .agg(tasks=pl.col("task_id").unique(maintain_order=True))
     )
 
 

@@ -107,6 +107,15 @@ def test_resolver_tries_its_addresses_in_turn() -> None:
     }
 
 
+def test_cfnetwork_tasks_and_quic_tls_streams_are_linked() -> None:
+    """`Task <...>.<3> setting up Connection 41` and `TLS stream is: [C42]` link to the tree."""
+    conns = sample("device-relay.log").connections().collect()
+    c41 = conns.filter(pl.col("conn_id") == "C41").row(0, named=True)
+    assert c41["tasks"] == ["A3E07C52-6B1F-4D89-8C24-F59B10D7E36A.3"]
+    quic = conns.filter(pl.col("tls_stream_id").is_not_null())
+    assert quic.select("conn_id", "tls_stream_id").rows() == [("C41.1.1.1", "C42")]
+
+
 def test_tree_links_parents_and_implicit_ancestors() -> None:
     """Every attempt hangs under its parent; a parent the log never names is implicit."""
     conns = sample("logshow-default-race.log").connections().collect()
