@@ -29,18 +29,20 @@ def races(connections: pl.LazyFrame) -> pl.LazyFrame:
 
     Columns: the parent's key, ``children`` (ids in start order), ``start_offsets_s`` (each
     child's start after the first), ``families`` (address families raced), ``winner_id``
-    (null when none won), ``also_rans``, ``failed``, ``winner_connect_s`` (from the first start
+    (null when none won), ``also_rans``, ``not_started`` (still ``initial`` when cancelled),
+    ``failed``, ``winner_connect_s`` (from the first start
     to the winner's ready), ``margin_s`` (from the winner's ready to the next sibling's, null
     if none got ready) and ``outcome``: ``won``, ``all-failed`` or ``undecided``.
     """
     children = connections.filter(pl.col("parent_id").is_not_null()).sort("first_ts", "conn_id")
     by_parent = children.group_by(*PROCESS, "parent_id").agg(
         children=pl.col("conn_id"),
-        start_offsets_s=(pl.col("first_ts") - pl.col("first_ts").min()).dt.total_microseconds()
-        / 1e6,
+        start_offsets_s=_seconds(pl.col("first_ts") - pl.col("first_ts").min()),
         families=pl.col("family").drop_nulls().unique(maintain_order=True),
         winner_id=pl.col("conn_id").filter(pl.col("outcome") == "won").first(),
         also_rans=pl.col("conn_id").filter(pl.col("outcome") == "also-ran"),
+        # `nw_endpoint_handler_cancel [C1.1.1.2 ... initial path ((null))]`: never started.
+        not_started=pl.col("conn_id").filter(pl.col("final_state") == "initial"),
         failed=pl.col("conn_id").filter(pl.col("outcome") == "failed"),
         first_start=pl.col("first_ts").min(),
         winner_ready=pl.col("ready_ts").filter(pl.col("outcome") == "won").first(),
@@ -66,6 +68,7 @@ def races(connections: pl.LazyFrame) -> pl.LazyFrame:
             "families",
             "winner_id",
             "also_rans",
+            "not_started",
             "failed",
             "winner_connect_s",
             "margin_s",
@@ -209,4 +212,5 @@ def _group_system_changes(changes: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _seconds(delta: pl.Expr) -> pl.Expr:
-    return delta.dt.total_microseconds() / 1e6
+    """A duration in seconds, to the microsecond the log gives."""
+    return (delta.dt.total_microseconds() / 1e6).round(6)

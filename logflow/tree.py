@@ -236,7 +236,9 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
         )
         .with_columns(
             n_children=pl.col("n_children").fill_null(0),
-            duration_s=(pl.col("last_ts") - pl.col("first_ts")).dt.total_microseconds() / 1e6,
+            duration_s=(
+                (pl.col("last_ts") - pl.col("first_ts")).dt.total_microseconds() / 1e6
+            ).round(6),
             error=pl.coalesce(pl.col("error"), errno_text(pl.col("error_code"))),
             error_name=errno_name(pl.col("error_code")),
         )
