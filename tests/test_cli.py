@@ -180,19 +180,14 @@ def test_binary_file_is_refused(export, tmp_path: Path) -> None:
     assert_one_error_line(export(path), f"{path}: binary data, not a text log")
 
 
-def test_logarchive_folder_is_refused_with_the_export_command(export, tmp_path: Path) -> None:
-    """It exits 1 with one line naming the .logarchive and the `log show --archive` command."""
-    path = tmp_path / "system.logarchive"
-    path.mkdir()
-    result = export(path)
-    assert_one_error_line(result, f"{path}: a binary unified-log archive")
-    assert f"log show --archive {path} " in result.stderr
-
-
-def test_tracev3_file_is_refused_with_the_export_command(export, tmp_path: Path) -> None:
-    """It exits 1 with one line naming the .tracev3 file and the `log show --archive` command."""
-    path = tmp_path / "0000000000000001.tracev3"
-    path.write_bytes(b"some bytes")
+@pytest.mark.parametrize("name", ["system.logarchive", "0000000000000001.tracev3"])
+def test_archives_are_refused_with_the_export_command(export, tmp_path: Path, name: str) -> None:
+    """A .logarchive folder or .tracev3 file: one line naming it and the `log show` to run."""
+    path = tmp_path / name
+    if path.suffix == ".logarchive":
+        path.mkdir()
+    else:
+        path.write_bytes(b"some bytes")
     result = export(path)
     assert_one_error_line(result, f"{path}: a binary unified-log archive")
     assert f"log show --archive {path} " in result.stderr
