@@ -19,6 +19,7 @@ import polars as pl
 
 from logflow import export as exporting
 from logflow import render
+from logflow.diagnose import proxy_failures, races
 from logflow.errors import LogflowError
 from logflow.pipeline import Parsed, parse
 from logflow.report import Report
@@ -151,11 +152,13 @@ def summary(paths: tuple[str, ...], as_json: bool) -> None:
       logflow summary sample_logs/logshow-default-race.log
     """
     parsed = parse(paths)
+    events = parsed.events()
+    conns = parsed.connections().collect()
     data = render.summary_data(
-        parsed.events().collect(),
-        parsed.connections().collect(),
-        parsed.races().collect(),
-        parsed.proxy_failures().collect(),
+        events.collect(),
+        conns,
+        races(conns.lazy()).collect(),
+        proxy_failures(events, conns.lazy()).collect(),
         parsed.path_changes().collect(),
     )
     if as_json:
@@ -167,7 +170,12 @@ def summary(paths: tuple[str, ...], as_json: bool) -> None:
 
 @cli.command()
 @paths_argument
-@click.option("--conn", "conn_id", help="Only the tree that holds this connection, e.g. C8.")
+@click.option(
+    "--conn",
+    "conn_id",
+    callback=lambda ctx, param, value: _conn_id(value),
+    help="Only the tree that holds this connection: C8, C8.1.2 (or 2016's 8).",
+)
 @click.option("--process", "process", help="Only this process (its name).")
 @click.option("--failed", is_flag=True, help="Only trees where an attempt failed.")
 @reports_errors
@@ -183,8 +191,7 @@ def tree(paths: tuple[str, ...], conn_id: str | None, process: str | None, faile
     """
     conns = parse(paths).connections()
     if conn_id is not None:
-        # `C8.1.2`, `c8` and 2016's `8` all name the tree of C8.
-        conns = conns.filter(pl.col("root_id") == "C" + conn_id.split(".")[0].lstrip("Cc"))
+        conns = conns.filter(pl.col("root_id") == conn_id.split(".")[0])
     if process is not None:
         conns = conns.filter(pl.col("process") == process)
     if failed:
@@ -197,20 +204,33 @@ def tree(paths: tuple[str, ...], conn_id: str | None, process: str | None, faile
         click.echo(click.style(text, fg=OUTCOME_COLOURS.get(outcome or "")))
 
 
+def _conn_id(value: str | None) -> str | None:
+    """`C8.1.2`, `c8.1.2` and 2016's `8.1.2`, as `C8.1.2`."""
+    if value is None:
+        return None
+    digits = value[1:] if value[:1] in "Cc" else value
+    if not digits or not all(part.isdecimal() for part in digits.split(".")):
+        msg = f"{value!r} is not a connection id like C8 or C8.1.2"
+        raise click.BadParameter(msg)
+    return "C" + digits
+
+
 def _table_command(name: str, table: Callable[[Parsed], pl.LazyFrame], doc: str) -> None:
     @cli.command(name=name, help=doc)
     @paths_argument
     @table_format
     @reports_errors
     def command(paths: tuple[str, ...], as_json: bool, as_csv: bool) -> None:
+        if as_json and as_csv:
+            msg = "choose one of --json and --csv"
+            raise click.UsageError(msg)
         frame = table(parse(paths)).collect()
         if as_json:
             click.echo(frame.write_ndjson(), nl=False)
         elif as_csv:
-            flat = frame.with_columns(pl.col(pl.List(pl.String)).list.join(" "))
-            flat = flat.with_columns(
-                pl.col(pl.List(pl.Float64)).cast(pl.List(pl.String)).list.join(" ")
-            )
+            # CSV has no lists: a list becomes its items, space-separated.
+            lists = pl.selectors.by_dtype(pl.List)
+            flat = frame.with_columns(lists.cast(pl.List(pl.String)).list.join(" "))
             click.echo(flat.write_csv(), nl=False)
         else:
             with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):

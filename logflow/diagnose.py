@@ -16,8 +16,8 @@ from logflow import grammar
 from logflow.errnos import errno_name, errno_text
 from logflow.tree import NODE, PROCESS
 
-# Changes to different connections this close together are one change of the system's path.
-SYSTEM_WINDOW = "1s"
+# Changes to two or more connections, each within a second of the last, are one change of the
+# system's path.
 SYSTEM_MIN_CONNECTIONS = 2
 
 # How a proxy names itself in `... ([C1.1.1] masque Proxy: http://...)`, and what it is.
@@ -95,6 +95,7 @@ def proxy_failures(events: pl.LazyFrame, connections: pl.LazyFrame) -> pl.LazyFr
     failures = reported.select(
         *NODE,
         "ts",
+        "line_no",
         proxy_kind=logged_kind.replace(PROXY_KINDS),
         proxy_endpoint=pl.col("m").struct.field("proxy_endpoint"),
         failed_child="related_id",
@@ -105,26 +106,24 @@ def proxy_failures(events: pl.LazyFrame, connections: pl.LazyFrame) -> pl.LazyFr
         connections.filter(pl.col("via_proxy") & (pl.col("mode") == "proxy"))
         .filter(pl.col("outcome") == "failed")
         .join(failures.select(NODE), on=list(NODE), how="anti", nulls_equal=True)
-        .select(*NODE, ts="last_ts", error_code="error_code")
+        .select(*NODE, ts="last_ts", line_no="first_line", error_code="error_code")
     )
     failures = pl.concat([failures, silent], how="diagonal_relaxed")
-    siblings = connections.select(
+    # The direct path: a sibling of the proxy handler that is not a proxy itself.
+    siblings = connections.filter(~pl.col("via_proxy")).select(
         *PROCESS,
         "parent_id",
         fallback_id="conn_id",
-        fallback_start="first_ts",
+        fallback_line="first_line",
         fallback_outcome="outcome",
-        fallback_mode="mode",
     )
     parent_of = connections.select(*NODE, "parent_id")
     fallbacks = (
         failures.join(parent_of, on=list(NODE), how="left", nulls_equal=True)
         .join(siblings, on=[*PROCESS, "parent_id"], how="left", nulls_equal=True)
-        .filter(
-            (pl.col("fallback_id") != pl.col("conn_id"))
-            & (pl.col("fallback_start") >= pl.col("ts"))
-        )
-        .sort("fallback_start")
+        # Line order, not time: pastes without timestamps keep it too.
+        .filter(pl.col("fallback_line") > pl.col("line_no"))
+        .sort("fallback_line")
         .group_by(NODE)
         .agg(pl.col("fallback_id").first(), pl.col("fallback_outcome").first())
     )
@@ -157,25 +156,27 @@ def path_changes(events: pl.LazyFrame) -> pl.LazyFrame:
 
     ``change`` is ``status`` (satisfied/unsatisfied, with the reason in ``to``), ``interface``
     (en0 -> pdp_ip0) or ``migrated`` (a ``path:migrated`` event). ``system_change`` numbers
-    the changes that hit several connections within a second; it is null for a change of one
-    connection alone.
+    the bursts of one kind of change that hit several connections, each within a second of the
+    last; it is null for a change of one connection alone.
     """
     paths = events.filter(pl.col("conn_id").is_not_null()).sort("ts", "line_no")
-    status = pl.concat_str(
+    with_reason = pl.concat_str(
         pl.col("path_status"), pl.lit(" ("), pl.col("path_reason"), pl.lit(")"), ignore_nulls=True
     ).str.strip_suffix(" ()")
+    status = pl.when(pl.col("path_status").is_not_null()).then(with_reason)
     observed = paths.filter(
         pl.col("path_status").is_not_null() | pl.col("interface").is_not_null()
     ).with_columns(
         status=status,
         prev_status=status.forward_fill().shift(1).over(NODE),
+        prev_path_status=pl.col("path_status").forward_fill().shift(1).over(NODE),
         prev_interface=pl.col("interface").forward_fill().shift(1).over(NODE),
     )
     status = pl.col("status")
     status_changes = observed.filter(
         status.is_not_null()
         & pl.col("prev_status").is_not_null()
-        & (pl.col("path_status") != pl.col("prev_status").str.split(" ").list.first())
+        & (pl.col("path_status") != pl.col("prev_path_status"))
     ).select(*NODE, "ts", "line_no", change=pl.lit("status"), old="prev_status", new=status)
     interface = pl.col("interface")
     interface_changes = observed.filter(
@@ -198,16 +199,26 @@ def path_changes(events: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _group_system_changes(changes: pl.LazyFrame) -> pl.LazyFrame:
-    """Number the changes that several connections of a process see within a second."""
-    what = ["source", "process", "pid", "change", "old", "new"]
+    """Number the changes of one kind that several connections see within a second.
+
+    A burst starts at a change more than a second after the one before it (of the same kind
+    and values, in the same log); it is system-wide when it touches two or more connections
+    (counted by their root: C2 and C2.1.1 are one connection), and bursts are numbered in
+    the order they happened.
+    """
+    what = ["source", "change", "old", "new"]
     gap = pl.col("ts").diff().over(what) > pl.duration(seconds=1)
-    grouped = changes.sort("ts").with_columns(
-        burst=gap.fill_null(True).cum_sum().over(what),
+    bursts = changes.sort("ts", "line_no").with_columns(
+        burst=gap.fill_null(True).cum_sum().over(what)
     )
-    # Handlers of one connection (C2, C2.1.1) see one change; count connections by their root.
-    size = pl.col("conn_id").str.split(".").list.first().n_unique().over([*what, "burst"])
-    shared = pl.when(size >= SYSTEM_MIN_CONNECTIONS).then(pl.struct([*what, "burst"]))
-    numbered = grouped.with_columns(system_change=shared.rank("dense").cast(pl.Int32))
+    burst = [*what, "burst"]
+    root = pl.col("conn_id").str.split(".").list.first()
+    connection = pl.concat_str("process", "pid", root, separator="/", ignore_nulls=True)
+    shared = connection.n_unique().over(burst) >= SYSTEM_MIN_CONNECTIONS
+    started = pl.col("ts").min().over(burst).alias("started")
+    numbered = bursts.with_columns(
+        system_change=pl.when(shared).then(pl.struct(started, *burst)).rank("dense").cast(pl.Int32)
+    )
     return numbered.drop("burst").sort(*PROCESS, "ts", "line_no")
 
 

@@ -30,26 +30,17 @@ def tree_lines(connections: pl.DataFrame) -> list[Line]:
         for node in nodes.sort("first_ts", "conn_id").iter_rows(named=True):
             children[node["parent_id"]].append(node)
         start = nodes["first_ts"].min()
-        for root in children[None]:
-            _walk(root, children, "", True, True, start, lines)
+        # Depth-first with an explicit stack: ids can nest deeper than Python recurses.
+        stack = [(root, "", True, True) for root in reversed(children[None])]
+        while stack:
+            node, prefix, last, root = stack.pop()
+            branch = "" if root else ("└─ " if last else "├─ ")
+            lines.append((f"  {prefix}{branch}{_describe(node, start)}", node["outcome"]))
+            inner = prefix if root else prefix + ("   " if last else "│  ")
+            below = children.get(node["conn_id"], [])
+            for i in reversed(range(len(below))):
+                stack.append((below[i], inner, i == len(below) - 1, False))
     return lines
-
-
-def _walk(
-    node: dict[str, Any],
-    children: dict[str | None, list[dict[str, Any]]],
-    prefix: str,
-    last: bool,
-    root: bool,
-    start: Any,
-    lines: list[Line],
-) -> None:
-    branch = "" if root else ("└─ " if last else "├─ ")
-    lines.append((f"  {prefix}{branch}{_describe(node, start)}", node["outcome"]))
-    below = children.get(node["conn_id"], [])
-    inner = prefix if root else prefix + ("   " if last else "│  ")
-    for i, child in enumerate(below):
-        _walk(child, children, inner, i == len(below) - 1, False, start, lines)
 
 
 def _describe(node: dict[str, Any], start: Any) -> str:
@@ -84,10 +75,13 @@ def summary_data(
 ) -> dict[str, Any]:
     """What `logflow summary` shows, as JSON-ready data."""
     logged = connections.filter(~pl.col("implicit"))
-    roots = logged.filter(pl.col("depth") == 0)
+    roots = connections.filter(pl.col("depth") == 0)
     return {
         "processes": events.group_by(PROCESS)
-        .agg(events=pl.len(), connections=pl.col("conn_id").str.split(".").list.first().n_unique())
+        .agg(
+            events=pl.len(),
+            connections=pl.col("conn_id").drop_nulls().str.split(".").list.first().n_unique(),
+        )
         .sort("events", descending=True)
         .to_dicts(),
         "connections": roots.height,
@@ -115,8 +109,8 @@ def summary_data(
             .head(10)
             .to_dicts(),
         },
-        "busiest_hosts": roots.filter(pl.col("host").is_not_null())
-        .group_by("host")
+        "busiest_hosts": roots.filter(pl.col("requested_host").is_not_null())
+        .group_by(host="requested_host")
         .agg(connections=pl.len())
         .sort("connections", "host", descending=[True, False])
         .head(10)

@@ -7,31 +7,32 @@ log never names but whose children it does included (``implicit``), with what th
 about each: endpoint, mode, transport, states, errors, the statistics of its summary block,
 and ``outcome``.
 
-How ``outcome`` is decided, first rule that holds:
+The evidence, per node and its subtree (a parent is ready when an attempt under it is):
 
-``won``
-    it has siblings (its parent raced them) and was the first of them, in the log's order, to
-    reach ``ready`` (a ``ready`` state in any of its lines), or the summary block of its
-    connection names it (or a descendant) as the attempt that connected;
-``failed``
-    its last state is ``failed``, or an error was logged for it before it was ever ready;
-``also-ran``
-    a sibling won;
-``completed``
-    it was ready, then its connection was cancelled (a ``cancelled`` line, a
-    ``nw_endpoint_handler_cancel``, a summary block);
-``cancelled``
-    it was cancelled before it was ever ready;
-``open``
-    it was logged as preparing, waiting, in progress or ready and never ended;
-``unknown``
-    too little was logged (an implicit parent, a lone protocol line).
+ready
+    a ``ready`` state, a ``flow:finish_connect`` or ``flow:child_finish_connect`` event,
+    ``Output protocol connected``, QUIC's ``quic_crypto_tls_ready``, or a summary block
+    (written only for a connection that connected);
+failure
+    a ``failed`` state, ``flow:failed_connect``/``flow:child_failed``/``resolver:children_failed``,
+    a socket error (``Socket SO_ERROR [61: ...]``), ``nw_endpoint_flow_failed_with_error``,
+    a proxy failure; or every attempt under it failed;
+end
+    ``nw_endpoint_handler_cancel``, a ``cancelled`` state or line, ``dealloc``,
+    ``Output protocol disconnected``, or the end of its whole connection.
+
+``outcome``, first rule that holds: ``won`` (it has siblings and is the attempt the summary
+block names, or without a summary the first sibling ready in log order), ``failed`` (failure
+evidence), ``also-ran`` (a sibling won), ``completed`` (ready, then ended), ``cancelled``
+(started, then ended before it was ready), ``open`` (started or ready, never ended: the log
+stops first), ``unknown`` (too little logged).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from logflow import grammar
 from logflow.errnos import errno_code, errno_name, errno_text
 from logflow.events import parent_of
 from logflow.schema import NETWORK_KINDS
@@ -39,10 +40,21 @@ from logflow.schema import NETWORK_KINDS
 PROCESS = ("source", "process", "pid")
 NODE = (*PROCESS, "conn_id")
 
-CANCEL_FUNCTION = "nw_endpoint_handler_cancel"
-CANCEL_EVENTS = ("cancel", "cancelled", "dealloc")
+READY_EVENTS = ("flow:finish_connect", "flow:child_finish_connect")
+# `nw_flow_connected [...] Output protocol connected (tls)`: the whole flow is up. (Its
+# `Transport protocol connected (tcp)` only says TCP is; TLS may still fail.)
+FLOW_CONNECTED = "Output protocol connected"
+CONNECTED_PREFIX = "quic_crypto_tls_ready"
+FAILURE_EVENTS = ("flow:failed_connect", "flow:child_failed", "resolver:children_failed")
+FAILURE_FUNCTIONS = ("nw_endpoint_flow_failed_with_error",)
+SOCKET_EVENTS = "nw_socket_handle_socket_event"
+END_EVENTS = ("cancel", "cancelled", "dealloc")
+END_FUNCTIONS = (
+    "nw_endpoint_handler_cancel",
+    "nw_flow_disconnected",
+    "nw_endpoint_flow_protocol_disconnected",
+)
 LIVE_STATES = ("preparing", "waiting", "in_progress", "ready")
-
 # Kinds whose endpoint is a handler's: `[C8.1.1 IPv4#65424f8e:443 ready socket-flow (...)]`.
 DESCRIPTOR_KINDS = ("handler_event", "handler_note", "child_report", "proxy_failure")
 
@@ -56,66 +68,88 @@ def connections(events: pl.LazyFrame) -> pl.LazyFrame:
     Parameters
     ----------
     events
-        The events table (:func:`logflow.read`); other records are ignored.
+        The events table (:func:`logflow.read`). Read it with ``keep_other=True`` to link the
+        CFNetwork tasks that name each connection.
 
     Examples
     --------
     >>> conns = connections(logflow.read("sample_logs/logshow-default-race.log"))  # doctest: +SKIP
     >>> conns.filter(pl.col("outcome") == "also-ran").collect()  # doctest: +SKIP
     """
-    logged = _logged(events).join(
-        _tasks(events), on=list(NODE), how="left", nulls_equal=True, maintain_order="left"
-    )
+    logged = _logged(events)
     nodes = pl.concat([logged, _implicit(logged)], how="diagonal_relaxed")
+    nodes = nodes.join(_tasks(events), on=list(NODE), how="left", nulls_equal=True)
     nodes = nodes.with_columns(
         parent_id=parent_of(pl.col("conn_id")),
         root_id=pl.col("conn_id").str.split(".").list.first(),
         depth=pl.col("conn_id").str.count_matches(".", literal=True).cast(pl.Int32),
     )
-    nodes = _with_family(nodes)
-    return _with_outcome(nodes).select(CONNECTION_COLUMNS).sort(*PROCESS, "first_ts", "conn_id")
+    nodes = _with_subtree(_with_family(nodes))
+    return (
+        _with_outcome(nodes)
+        .select(CONNECTION_COLUMNS)
+        .sort(*PROCESS, "first_ts", "first_line", nulls_last=True)
+    )
+
+
+def _first_line(condition: pl.Expr) -> pl.Expr:
+    return pl.col("line_no").filter(condition).min()
 
 
 def _logged(events: pl.LazyFrame) -> pl.LazyFrame:
     """The connections the log names, with what their lines say."""
     ids = events.filter(pl.col("kind").is_in(NETWORK_KINDS) & pl.col("conn_id").is_not_null())
-    state = pl.col("state")
-    # A parent's descriptor names the attempt that connected once it has, so the endpoint of
-    # the last descriptor line is the most specific the log gives.
-    has_endpoint = pl.col("endpoint").is_not_null() & pl.col("kind").is_in(DESCRIPTOR_KINDS)
-    error_text = pl.col("error").drop_nulls().last()
+    state, event, function = pl.col("state"), pl.col("event"), pl.col("function")
+    descriptor = pl.col("endpoint").is_not_null() & pl.col("kind").is_in(DESCRIPTOR_KINDS)
+    ready = (
+        (state == "ready")
+        | event.is_in(READY_EVENTS)
+        | pl.col("message").str.contains(FLOW_CONNECTED, literal=True)
+        | function.str.starts_with(CONNECTED_PREFIX)
+    )
+    failure = (
+        (state == "failed")
+        | event.is_in(FAILURE_EVENTS)
+        | function.is_in(FAILURE_FUNCTIONS)
+        | (pl.col("kind") == "proxy_failure")
+        | ((function == SOCKET_EVENTS) & pl.col("error_code").is_not_null())
+    )
+    failure_error = pl.col("error").filter(failure).drop_nulls().last()
     return ids.group_by(NODE).agg(
         implicit=pl.lit(False),
         first_ts=pl.col("ts").min(),
         last_ts=pl.col("ts").max(),
         first_line=pl.col("line_no").min(),
         n_events=pl.len().cast(pl.Int32),
+        # A parent's descriptor names the attempt that connected once it has, so the endpoint
+        # of the last descriptor line is the most specific the log gives.
         endpoint=pl.coalesce(
-            pl.col("endpoint").filter(has_endpoint).last(), pl.col("endpoint").drop_nulls().last()
+            pl.col("endpoint").filter(descriptor).last(), pl.col("endpoint").drop_nulls().last()
         ),
-        host=pl.col("host").filter(has_endpoint).last(),
-        port=pl.col("port").filter(has_endpoint).last(),
+        # The endpoint a connection was asked for: its first.
+        requested_host=pl.col("host").drop_nulls().first(),
         # A handler starts in mode `path` and becomes what it is (resolver, socket-flow, ...).
         mode=pl.coalesce(
             pl.col("mode").filter(pl.col("mode") != "path").last(),
             pl.col("mode").drop_nulls().last(),
         ),
         logged_transport=pl.col("transport").drop_nulls().first(),
-        uses_quic=pl.col("function").str.starts_with("quic_").any(),
-        uses_user_tcp=pl.col("function").is_in(("tcp_input", "tcp_output")).any(),
+        uses_quic=function.str.starts_with("quic_").any(),
+        uses_user_tcp=function.is_in(("tcp_input", "tcp_output")).any(),
         final_state=state.drop_nulls().last(),
-        ready_ts=pl.col("ts").filter(state == "ready").min(),
-        # Pastes without timestamps still keep the log's order.
-        ready_line=pl.col("line_no").filter(state == "ready").min(),
-        was_live=state.is_in(LIVE_STATES).any(),
-        ended=(pl.col("function") == CANCEL_FUNCTION).any()
-        | (state == "cancelled").any()
-        | pl.col("event").is_in(CANCEL_EVENTS).any(),
-        error_code=pl.coalesce(pl.col("error_code").drop_nulls().last(), errno_code(error_text)),
-        error=error_text,
-        first_error_line=pl.col("line_no")
-        .filter(pl.col("error_code").is_not_null() | pl.col("error").is_not_null())
-        .min(),
+        ready_line=_first_line(ready),
+        ready_ts=pl.col("ts").filter(ready).min(),
+        failure_line=_first_line(failure),
+        was_live=state.is_in(LIVE_STATES).any()
+        | event.is_not_null().any()
+        | pl.col("instance").is_not_null().any(),
+        ended=(state == "cancelled").any()
+        | event.is_in(END_EVENTS).any()
+        | function.is_in(END_FUNCTIONS).any(),
+        error_code=pl.coalesce(
+            pl.col("error_code").filter(failure).drop_nulls().last(), errno_code(failure_error)
+        ),
+        error=failure_error,
         interface=pl.col("interface").drop_nulls().last(),
         is_proxy=(pl.col("mode") == "proxy").any(),
         summary=pl.col("summary").drop_nulls().last(),
@@ -140,46 +174,86 @@ def _tasks(events: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def _ancestry(nodes: pl.LazyFrame, *columns: str) -> pl.LazyFrame:
+    """Each node paired with each of its proper ancestors (``ancestor``), with ``columns``."""
+    parts = pl.col("conn_id").str.split(".")
+    return (
+        nodes.select(*NODE, *columns, depth=pl.int_ranges(1, parts.list.len()), parts=parts)
+        .explode("depth")
+        .drop_nulls("depth")
+        .with_columns(ancestor=pl.col("parts").list.head(pl.col("depth")).list.join("."))
+        .drop("parts", "depth")
+    )
+
+
 def _implicit(logged: pl.LazyFrame) -> pl.LazyFrame:
     """Ancestors the log never names, implied by their descendants (C8.1 from C8.1.1)."""
-    parts = pl.col("conn_id").str.split(".")
     ancestors = (
-        logged.select(
-            *PROCESS,
+        _ancestry(logged)
+        .select(*PROCESS, conn_id="ancestor")
+        .unique()
+        .join(logged.select(NODE), on=list(NODE), how="anti", nulls_equal=True)
+    )
+    return ancestors.with_columns(
+        implicit=pl.lit(True), n_events=pl.lit(0, pl.Int32), was_live=pl.lit(False)
+    )
+
+
+def _with_subtree(nodes: pl.LazyFrame) -> pl.LazyFrame:
+    """What a node's descendants say: when they ran, whether one was ready, whether all failed."""
+    leaf = pl.col("n_children") == 0
+    children = nodes.group_by(*PROCESS, "parent_id").agg(n_children=pl.len().cast(pl.Int32))
+    nodes = nodes.join(
+        children.rename({"parent_id": "conn_id"}), on=list(NODE), how="left", nulls_equal=True
+    ).with_columns(pl.col("n_children").fill_null(0))
+    below = (
+        _ancestry(
+            nodes.with_columns(leaf_failed=leaf & pl.col("failure_line").is_not_null(), leaf=leaf),
             "first_ts",
             "last_ts",
             "first_line",
-            depth=pl.int_ranges(1, parts.list.len()),
-            parts=parts,
+            "ready_line",
+            "ready_ts",
+            "leaf",
+            "leaf_failed",
         )
-        .explode("depth")
-        .drop_nulls("depth")
-        .with_columns(conn_id=pl.col("parts").list.head(pl.col("depth")).list.join("."))
-        .group_by(NODE)
+        .group_by(*PROCESS, "ancestor")
         .agg(
-            pl.col("first_ts").min(),
-            pl.col("last_ts").max(),
-            pl.col("first_line").min(),
+            sub_first_ts=pl.col("first_ts").min(),
+            sub_last_ts=pl.col("last_ts").max(),
+            sub_first_line=pl.col("first_line").min(),
+            sub_ready_line=pl.col("ready_line").min(),
+            sub_ready_ts=pl.col("ready_ts").min(),
+            all_leaves_failed=pl.col("leaf_failed").sum() == pl.col("leaf").sum(),
         )
+        .rename({"ancestor": "conn_id"})
     )
-    return ancestors.join(
-        logged.select(NODE), on=list(NODE), how="anti", nulls_equal=True
-    ).with_columns(implicit=pl.lit(True), n_events=pl.lit(0, pl.Int32))
+    return nodes.join(below, on=list(NODE), how="left", nulls_equal=True).with_columns(
+        first_ts=pl.min_horizontal("first_ts", "sub_first_ts"),
+        last_ts=pl.max_horizontal("last_ts", "sub_last_ts"),
+        first_line=pl.min_horizontal("first_line", "sub_first_line"),
+        ready_line=pl.min_horizontal("ready_line", "sub_ready_line"),
+        ready_ts=pl.min_horizontal("ready_ts", "sub_ready_ts"),
+        subtree_failed=pl.col("all_leaves_failed").fill_null(False),
+    )
 
 
 def _with_family(nodes: pl.LazyFrame) -> pl.LazyFrame:
-    """``family``: ipv4, ipv6 or name, from the shape of the endpoint (endpoint.lark)."""
-    from logflow import grammar
-
+    """``host``, ``port`` and ``family`` (ipv4, ipv6, name) of the endpoint, by endpoint.lark."""
     nodes = grammar.load("endpoint").extract(nodes, pl.col("endpoint"), into="ep")
-    shape = pl.col("ep").struct.field("kind")
+    ep = pl.col("ep").struct.field
+    shape = ep("kind")
     return nodes.with_columns(
+        host=pl.coalesce(
+            ep("host"), ep("host__v6"), ep("host__v6hash"), ep("host__v6mapped")
+        ).fill_null(pl.coalesce(ep("host__v4"), ep("host__v4hash"))),
+        port=ep("port").cast(pl.Int32, strict=False),
         family=pl.when(shape.str.starts_with("ipv6"))
         .then(pl.lit("ipv6"))
         .when(shape.str.starts_with("ipv4"))
         .then(pl.lit("ipv4"))
         .when(shape.is_not_null())
-        .then(pl.lit("name"))
+        .then(pl.lit("name")),
     ).drop("ep")
 
 
@@ -191,6 +265,7 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
     nodes = nodes.with_columns(
         n_siblings=pl.len().over(siblings).cast(pl.Int32),
         first_ready=pl.col("ready_line").min().over(siblings),
+        named_leaf=leaf,
         on_winning_path=(leaf == conn_id) | leaf.str.starts_with(conn_id + "."),
         root_ended=(pl.col("ended") & (pl.col("depth") == 0)).any().over(tree),
         transport=pl.coalesce(
@@ -201,50 +276,40 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
         ),
     )
     raced = (pl.col("n_siblings") > 1) & pl.col("parent_id").is_not_null()
-    # A summary block is written only for a connection that connected.
     ready = pl.col("ready_line").is_not_null() | pl.col("summary").is_not_null()
-    won = raced & ((pl.col("ready_line") == pl.col("first_ready")) | pl.col("on_winning_path"))
+    # The summary block names the attempt that connected; without one, the first ready wins.
+    first_ready = pl.col("ready_line") == pl.col("first_ready")
+    won = raced & pl.when(pl.col("named_leaf").is_not_null()).then(
+        pl.col("on_winning_path")
+    ).otherwise(first_ready)
     nodes = nodes.with_columns(won=won.fill_null(False))
-    errored_early = pl.col("first_error_line").is_not_null() & (
-        pl.col("ready_line").is_null() | (pl.col("first_error_line") < pl.col("ready_line"))
-    )
+    failed = pl.col("failure_line").is_not_null() | (pl.col("subtree_failed") & ~ready)
     ended = pl.col("ended") | pl.col("root_ended") | pl.col("summary").is_not_null()
     outcome = (
         pl.when(pl.col("won"))
         .then(pl.lit("won"))
-        .when((pl.col("final_state") == "failed") | errored_early)
+        .when(failed)
         .then(pl.lit("failed"))
         .when(raced & pl.col("won").any().over(siblings))
         .then(pl.lit("also-ran"))
         .when(ready & ended)
         .then(pl.lit("completed"))
-        .when(ended & ~pl.col("implicit"))
+        .when(ended & pl.col("was_live"))
         .then(pl.lit("cancelled"))
         .when(pl.col("was_live") | ready)
         .then(pl.lit("open"))
         .otherwise(pl.lit("unknown"))
     )
-    children = nodes.group_by(*PROCESS, "parent_id").agg(n_children=pl.len().cast(pl.Int32))
     return (
         nodes.with_columns(outcome=outcome.cast(Outcome))
-        .join(
-            children.rename({"parent_id": "conn_id"}),
-            on=list(NODE),
-            how="left",
-            nulls_equal=True,
-            maintain_order="left",
-        )
         .with_columns(
-            n_children=pl.col("n_children").fill_null(0),
             duration_s=(
                 (pl.col("last_ts") - pl.col("first_ts")).dt.total_microseconds() / 1e6
             ).round(6),
             error=pl.coalesce(pl.col("error"), errno_text(pl.col("error_code"))),
             error_name=errno_name(pl.col("error_code")),
         )
-        .join(
-            _behind_proxy(nodes), on=list(NODE), how="left", nulls_equal=True, maintain_order="left"
-        )
+        .join(_behind_proxy(nodes), on=list(NODE), how="left", nulls_equal=True)
         .with_columns(via_proxy=pl.col("via_proxy").fill_null(False))
     )
 
@@ -282,6 +347,7 @@ CONNECTION_COLUMNS = [
     "endpoint",
     "host",
     "port",
+    "requested_host",
     "family",
     "mode",
     "transport",

@@ -127,7 +127,8 @@ def test_tree_links_parents_and_implicit_ancestors() -> None:
 
 @needs_corpus
 def test_masque_relay_failure_in_a_real_console_copy() -> None:
-    """063: curl's MASQUE relay C1.1 fails at child C1.1.1 with error 53; nothing fell back."""
+    """063: curl's MASQUE relay C1.1 fails at child C1.1.1 with error 53; nothing fell back,
+    so the connection C1 (implied by them) failed too."""
     (failure,) = corpus("063").proxy_failures().collect().to_dicts()
     assert (failure["conn_id"], failure["failed_child"], failure["error_name"]) == (
         "C1.1",
@@ -137,7 +138,7 @@ def test_masque_relay_failure_in_a_real_console_copy() -> None:
     assert failure["proxy_endpoint"] == "http://192.168.4.197:4433"
     assert failure["fell_back"] is False
     found = outcomes(corpus("063"))
-    assert (found["C1.1"], found["C1.1.1"], found["C1"]) == ("failed", "failed", "unknown")
+    assert (found["C1.1"], found["C1.1.1"], found["C1"]) == ("failed", "failed", "failed")
 
 
 @needs_corpus
