@@ -31,13 +31,17 @@ def races(connections: pl.LazyFrame) -> pl.LazyFrame:
     child's start after the first), ``families`` (address families raced), ``winner_id``
     (null when none won), ``also_rans``, ``not_started`` (still ``initial`` when cancelled),
     ``failed``, ``winner_connect_s`` (from the first start
-    to the winner's ready), ``margin_s`` (from the winner's ready to the next sibling's, null
-    if none got ready) and ``outcome``: ``won``, ``all-failed`` or ``undecided``.
+    to the winner's ready), ``margin_s`` (from the winner's ready to the next sibling's ready,
+    or, if none got ready, to the first loser's last line; negative when a loser gave up before
+    the winner connected) and ``outcome``: ``won``, ``all-failed`` or ``undecided``.
     """
     children = connections.filter(pl.col("parent_id").is_not_null()).sort("first_ts", "conn_id")
     by_parent = children.group_by(*PROCESS, "parent_id").agg(
         children=pl.col("conn_id"),
-        start_offsets_s=_seconds(pl.col("first_ts") - pl.col("first_ts").min()),
+        # An attempt never started has no start: its only line is its cancel.
+        start_offsets_s=pl.when(pl.col("final_state") != "initial").then(
+            _seconds(pl.col("first_ts") - pl.col("first_ts").min())
+        ),
         families=pl.col("family").drop_nulls().unique(maintain_order=True),
         winner_id=pl.col("conn_id").filter(pl.col("outcome") == "won").first(),
         also_rans=pl.col("conn_id").filter(pl.col("outcome") == "also-ran"),
@@ -46,14 +50,20 @@ def races(connections: pl.LazyFrame) -> pl.LazyFrame:
         failed=pl.col("conn_id").filter(pl.col("outcome") == "failed"),
         first_start=pl.col("first_ts").min(),
         winner_ready=pl.col("ready_ts").filter(pl.col("outcome") == "won").first(),
+        # How far behind the winner the others were: the next ready, else the first to give up.
         next_ready=pl.col("ready_ts").filter(pl.col("outcome") != "won").min(),
+        first_loser_end=pl.col("last_ts")
+        .filter(pl.col("outcome").is_in(("also-ran", "failed")))
+        .min(),
         n=pl.len(),
     )
     return (
         by_parent.filter(pl.col("n") > 1)
         .with_columns(
             winner_connect_s=_seconds(pl.col("winner_ready") - pl.col("first_start")),
-            margin_s=_seconds(pl.col("next_ready") - pl.col("winner_ready")),
+            margin_s=_seconds(
+                pl.coalesce("next_ready", "first_loser_end") - pl.col("winner_ready")
+            ),
             outcome=pl.when(pl.col("winner_id").is_not_null())
             .then(pl.lit("won"))
             .when(pl.col("failed").list.len() == pl.col("n"))

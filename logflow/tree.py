@@ -35,10 +35,10 @@ import polars as pl
 from logflow import grammar
 from logflow.errnos import errno_code, errno_name, errno_text
 from logflow.events import parent_of
-from logflow.schema import NETWORK_KINDS
+from logflow.schema import CONNECTION_KEY, NETWORK_KINDS
 
-PROCESS = ("source", "process", "pid")
-NODE = (*PROCESS, "conn_id")
+NODE = CONNECTION_KEY
+PROCESS = NODE[:-1]
 
 READY_EVENTS = ("flow:finish_connect", "flow:child_finish_connect")
 # `nw_flow_connected [...] Output protocol connected (tls)`: the whole flow is up. (Its
