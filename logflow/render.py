@@ -63,6 +63,8 @@ def _describe(node: dict[str, Any], start: Any) -> str:
         parts.append(f"error {name}: {node['error']}" if node["error"] else f"error {name}")
     if node["implicit"]:
         parts.append("(not logged itself)")
+    if node["tls_stream_of"]:
+        parts.append(f"(TLS stream of {node['tls_stream_of']})")
     return "  ".join(str(p) for p in parts)
 
 
@@ -75,7 +77,8 @@ def summary_data(
 ) -> dict[str, Any]:
     """What `logflow summary` shows, as JSON-ready data."""
     logged = connections.filter(~pl.col("implicit"))
-    roots = connections.filter(pl.col("depth") == 0)
+    # A QUIC connection's TLS stream has an id of its own but is part of that connection.
+    roots = connections.filter((pl.col("depth") == 0) & pl.col("tls_stream_of").is_null())
     return {
         "processes": events.group_by(PROCESS)
         .agg(

@@ -311,6 +311,14 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
         )
         .join(_behind_proxy(nodes), on=list(NODE), how="left", nulls_equal=True)
         .with_columns(via_proxy=pl.col("via_proxy").fill_null(False))
+        .join(_tls_streams(nodes), on=list(NODE), how="left", nulls_equal=True)
+    )
+
+
+def _tls_streams(nodes: pl.LazyFrame) -> pl.LazyFrame:
+    """``tls_stream_of``: on a QUIC connection's TLS stream (C2), the QUIC handler it serves."""
+    return nodes.filter(pl.col("tls_stream_id").is_not_null()).select(
+        *PROCESS, conn_id="tls_stream_id", tls_stream_of="conn_id"
     )
 
 
@@ -368,4 +376,5 @@ CONNECTION_COLUMNS = [
     pl.col("summary").struct.field("leaf_id").alias("connected_leaf_id"),
     "tasks",
     "tls_stream_id",
+    "tls_stream_of",
 ]

@@ -114,6 +114,8 @@ def test_cfnetwork_tasks_and_quic_tls_streams_are_linked() -> None:
     assert c41["tasks"] == ["A3E07C52-6B1F-4D89-8C24-F59B10D7E36A.3"]
     quic = conns.filter(pl.col("tls_stream_id").is_not_null())
     assert quic.select("conn_id", "tls_stream_id").rows() == [("C41.1.1.1", "C42")]
+    stream = conns.filter(pl.col("conn_id") == "C42").row(0, named=True)
+    assert stream["tls_stream_of"] == "C41.1.1.1"
 
 
 def test_tree_links_parents_and_implicit_ancestors() -> None:
