@@ -143,9 +143,9 @@ def _logged(events: pl.LazyFrame) -> pl.LazyFrame:
         was_live=state.is_in(LIVE_STATES).any()
         | event.is_not_null().any()
         | pl.col("instance").is_not_null().any(),
-        ended=(state == "cancelled").any()
-        | event.is_in(END_EVENTS).any()
-        | function.is_in(END_FUNCTIONS).any(),
+        end_line=_first_line(
+            (state == "cancelled") | event.is_in(END_EVENTS) | function.is_in(END_FUNCTIONS)
+        ),
         error_code=pl.coalesce(
             pl.col("error_code").filter(failure).drop_nulls().last(), errno_code(failure_error)
         ),
@@ -214,6 +214,7 @@ def _with_subtree(nodes: pl.LazyFrame) -> pl.LazyFrame:
             "first_line",
             "ready_line",
             "ready_ts",
+            "failure_line",
             "leaf",
             "leaf_failed",
         )
@@ -224,6 +225,7 @@ def _with_subtree(nodes: pl.LazyFrame) -> pl.LazyFrame:
             sub_first_line=pl.col("first_line").min(),
             sub_ready_line=pl.col("ready_line").min(),
             sub_ready_ts=pl.col("ready_ts").min(),
+            sub_failure_line=pl.col("failure_line").min(),
             all_leaves_failed=pl.col("leaf_failed").sum() == pl.col("leaf").sum(),
         )
         .rename({"ancestor": "conn_id"})
@@ -267,7 +269,8 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
         first_ready=pl.col("ready_line").min().over(siblings),
         named_leaf=leaf,
         on_winning_path=(leaf == conn_id) | leaf.str.starts_with(conn_id + "."),
-        root_ended=(pl.col("ended") & (pl.col("depth") == 0)).any().over(tree),
+        ended=pl.col("end_line").is_not_null(),
+        root_end_line=pl.col("end_line").filter(pl.col("depth") == 0).min().over(tree),
         transport=pl.coalesce(
             pl.col("logged_transport"),
             pl.when(pl.col("uses_quic")).then(pl.lit("quic")),
@@ -284,7 +287,9 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
     ).otherwise(first_ready)
     nodes = nodes.with_columns(won=won.fill_null(False))
     failed = pl.col("failure_line").is_not_null() | (pl.col("subtree_failed") & ~ready)
-    ended = pl.col("ended") | pl.col("root_ended") | pl.col("summary").is_not_null()
+    ended = (
+        pl.col("ended") | pl.col("root_end_line").is_not_null() | pl.col("summary").is_not_null()
+    )
     outcome = (
         pl.when(pl.col("won"))
         .then(pl.lit("won"))
@@ -300,8 +305,21 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
         .then(pl.lit("open"))
         .otherwise(pl.lit("unknown"))
     )
+    # The line that decided the outcome, for a reader to check.
+    evidence = {
+        "won": pl.coalesce("ready_line", "root_end_line"),
+        "failed": pl.coalesce("failure_line", "sub_failure_line"),
+        "also-ran": pl.coalesce("end_line", "first_ready"),
+        "completed": pl.coalesce("end_line", "root_end_line"),
+        "cancelled": pl.coalesce("end_line", "root_end_line"),
+        "open": pl.coalesce("ready_line", "first_line"),
+    }
+    outcome_line = pl.lit(None, pl.Int64)
+    for name, line in evidence.items():
+        outcome_line = pl.when(pl.col("outcome") == name).then(line).otherwise(outcome_line)
     return (
         nodes.with_columns(outcome=outcome.cast(Outcome))
+        .with_columns(outcome_line=outcome_line)
         .with_columns(
             duration_s=(
                 (pl.col("last_ts") - pl.col("first_ts")).dt.total_microseconds() / 1e6
@@ -365,6 +383,7 @@ CONNECTION_COLUMNS = [
     "ready_ts",
     "final_state",
     "outcome",
+    "outcome_line",
     "error_code",
     "error_name",
     "error",

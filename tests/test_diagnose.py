@@ -42,6 +42,9 @@ def test_ipv6_wins_the_race_and_ipv4_is_an_also_ran() -> None:
     assert 0 < race["start_offsets_s"][1] < 0.2  # the IPv4 attempt started ~100 ms later
     found = outcomes(parsed)
     assert (found["C8"], found["C8.1.1"], found["C8.1.2"]) == ("completed", "won", "also-ran")
+    winner = parsed.connections().filter(pl.col("conn_id") == "C8.1.1").collect().row(0, named=True)
+    lines = (SAMPLES / "logshow-default-race.log").read_text().splitlines()
+    assert "Output protocol connected" in lines[winner["outcome_line"] - 1]
     root = parsed.connections().filter(pl.col("conn_id") == "C8").collect().row(0, named=True)
     assert (root["connected_leaf_id"], root["bytes_in"], root["transport"]) == (
         "C8.1.1",
