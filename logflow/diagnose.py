@@ -164,8 +164,9 @@ def proxy_failures(events: pl.LazyFrame, connections: pl.LazyFrame) -> pl.LazyFr
 def path_changes(events: pl.LazyFrame) -> pl.LazyFrame:
     """One row per change of a connection's path.
 
-    ``change`` is ``status`` (satisfied/unsatisfied, with the reason in ``to``), ``interface``
-    (en0 -> pdp_ip0) or ``migrated`` (a ``path:migrated`` event). ``system_change`` numbers
+    ``change`` is ``status`` (satisfied/unsatisfied, with the reason), ``interface`` (en0 ->
+    pdp_ip0), ``viability`` (a flow that was viable losing it, or getting it back) or
+    ``migrated`` (a ``path:migrated`` event). ``system_change`` numbers
     the bursts of one kind of change that hit several connections, each within a second of the
     last; it is null for a change of one connection alone.
     """
@@ -204,8 +205,26 @@ def path_changes(events: pl.LazyFrame) -> pl.LazyFrame:
         old=pl.lit(None, pl.String),
         new=pl.col("interface"),
     )
-    changes = pl.concat([status_changes, interface_changes, migrations]).sort("ts", "line_no")
+    changes = pl.concat(
+        [status_changes, interface_changes, _viability_changes(paths), migrations]
+    ).sort("ts", "line_no")
     return _group_system_changes(changes).rename({"old": "from", "new": "to"})
+
+
+def _viability_changes(paths: pl.LazyFrame) -> pl.LazyFrame:
+    """A flow losing viability, and getting it back; not its first becoming viable."""
+    viable = pl.col("viable")
+    flags = paths.filter(viable.is_not_null()).with_columns(
+        prev_viable=viable.shift(1).over(NODE),
+        was_viable=viable.cast(pl.Int8).cum_max().shift(1).over(NODE) == 1,
+    )
+    label = pl.when(viable).then(pl.lit("viable")).otherwise(pl.lit("not viable"))
+    prev_label = (
+        pl.when(pl.col("prev_viable")).then(pl.lit("viable")).otherwise(pl.lit("not viable"))
+    )
+    return flags.filter((viable != pl.col("prev_viable")) & pl.col("was_viable")).select(
+        *NODE, "ts", "line_no", change=pl.lit("viability"), old=prev_label, new=label
+    )
 
 
 def _group_system_changes(changes: pl.LazyFrame) -> pl.LazyFrame:

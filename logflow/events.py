@@ -243,6 +243,9 @@ def _event_columns() -> dict[str, pl.Expr]:
         "mode": _m("mode"),
         "path_status": pl.col("pth").struct.field("path_status"),
         "path_reason": pl.col("pth").struct.field("path_reason"),
+        "viable": pl.when(pl.col("pth").struct.field("kind") == "status_path").then(
+            pl.col("pth").struct.field("viable").is_not_null()
+        ),
         "interface": pl.coalesce(
             pl.col("pth").struct.field("interface"), pl.col("ep").struct.field("interface")
         ),

@@ -114,6 +114,7 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "mode": pl.String(),
     "path_status": pl.String(),
     "path_reason": pl.String(),
+    "viable": pl.Boolean(),
     "interface": pl.String(),
     "event": pl.String(),
     "elapsed_s": pl.Float64(),
