@@ -39,7 +39,7 @@ def races(connections: pl.LazyFrame) -> pl.LazyFrame:
     by_parent = children.group_by(*PROCESS, "parent_id").agg(
         children=pl.col("conn_id"),
         # An attempt never started has no start: its only line is its cancel.
-        start_offsets_s=pl.when(pl.col("final_state") != "initial").then(
+        start_offsets_s=pl.when(pl.col("final_state").ne_missing("initial")).then(
             _seconds(pl.col("first_ts") - pl.col("first_ts").min())
         ),
         families=pl.col("family").drop_nulls().unique(maintain_order=True),

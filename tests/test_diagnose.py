@@ -86,6 +86,8 @@ def test_wifi_to_cellular_path_change() -> None:
     changes = sample("xcode15-metadata.log").path_changes().collect()
     c2 = changes.filter(pl.col("conn_id") == "C2")
     assert ("interface", "en0", "pdp_ip0") in c2.select("change", "from", "to").rows()
+    flow = changes.filter(pl.col("conn_id") == "C2.1.1").select("change", "from", "to").rows()
+    assert ("viability", "viable", "not viable") in flow
     assert (
         "status",
         "satisfied (Path is satisfied)",
@@ -158,6 +160,15 @@ def test_also_ran_pair_from_the_forum_post() -> None:
     )
     implicit = parsed.connections().filter(pl.col("implicit")).collect()
     assert sorted(implicit["conn_id"]) == ["C8", "C8.1"]
+
+
+@needs_corpus
+@pytest.mark.parametrize("prefix", ["001", "027"])
+def test_refused_localhost_races_in_real_pastes(prefix: str) -> None:
+    """001, 027: React Native's ::1 and 127.0.0.1 attempts are both refused: all failed."""
+    (race,) = corpus(prefix).races().collect().to_dicts()
+    assert race["outcome"] == "all-failed"
+    assert len(race["failed"]) == len(race["children"]) == 2
 
 
 @needs_corpus
