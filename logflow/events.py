@@ -113,6 +113,12 @@ def _hex(text: pl.Expr) -> pl.Expr:
     return text.str.strip_prefix("0x").str.to_integer(base=16, strict=False)
 
 
+def endpoint_host(parts: pl.Expr) -> pl.Expr:
+    """The host of an endpoint parsed by endpoint.lark, whichever of its shapes matched."""
+    hosts = [name for name in grammar.load("endpoint").captures if name.split("__")[0] == "host"]
+    return pl.coalesce(parts.struct.field(name) for name in hosts)
+
+
 def _variants(field: str) -> list[pl.Expr]:
     """Every envelope capture of ``field``: ``process``, ``process__logshow``, ...."""
     return [
@@ -229,13 +235,7 @@ def _event_columns() -> dict[str, pl.Expr]:
         "related_id": pl.coalesce(_m("related_id"), "C" + _m("related_id__old")),
         "task_id": pl.concat_str(_m("task_uuid"), pl.lit("."), _m("task_number")),
         "endpoint": _m("endpoint"),
-        "host": pl.coalesce(
-            pl.col("ep").struct.field("host"),
-            pl.col("ep").struct.field("host__v6"),
-            pl.col("ep").struct.field("host__v6hash"),
-            pl.col("ep").struct.field("host__v4"),
-            pl.col("ep").struct.field("host__v4hash"),
-        ),
+        "host": endpoint_host(pl.col("ep")),
         "port": pl.col("ep").struct.field("port"),
         # 2020's `stream` is TCP; `quic-connection` is how CFNetwork's HTTP/3 loads say QUIC.
         "transport": _m("transport").replace({"stream": "tcp", "quic-connection": "quic"}),

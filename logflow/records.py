@@ -43,8 +43,6 @@ FRAME_SHAPES = ("preamble", "trailer")
 FIELD_SHAPES = ("metadata_line", "kv_type", "kv_field")
 # Lines that end their record: Xcode 15 prints the metadata after the message.
 CLOSING_SHAPES = ("metadata_line",)
-# Lines without an envelope, which may or may not continue the record above.
-LOOSE_SHAPES = ("blank", "indented", "bare")
 
 ENVELOPE_OF_SHAPE = {
     "logshow_row": "logshow",

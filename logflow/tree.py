@@ -34,7 +34,7 @@ import polars as pl
 
 from logflow import grammar
 from logflow.errnos import errno_code, errno_name, errno_text
-from logflow.events import parent_of
+from logflow.events import endpoint_host, parent_of
 from logflow.schema import CONNECTION_KEY, NETWORK_KINDS
 
 NODE = CONNECTION_KEY
@@ -246,9 +246,7 @@ def _with_family(nodes: pl.LazyFrame) -> pl.LazyFrame:
     ep = pl.col("ep").struct.field
     shape = ep("kind")
     return nodes.with_columns(
-        host=pl.coalesce(
-            ep("host"), ep("host__v6"), ep("host__v6hash"), ep("host__v6mapped")
-        ).fill_null(pl.coalesce(ep("host__v4"), ep("host__v4hash"))),
+        host=endpoint_host(pl.col("ep")),
         port=ep("port").cast(pl.Int32, strict=False),
         family=pl.when(shape.str.starts_with("ipv6"))
         .then(pl.lit("ipv6"))

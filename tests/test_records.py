@@ -13,7 +13,6 @@ from logflow.records import (
     ENVELOPE_OF_SHAPE,
     FIELD_SHAPES,
     FRAME_SHAPES,
-    LOOSE_SHAPES,
     ROW_SHAPES,
 )
 from logflow.schema import ENVELOPES, KINDS
@@ -148,7 +147,7 @@ def test_every_record_has_one_known_kind() -> None:
 def test_shape_lists_name_real_shapes() -> None:
     """Every shape the record rules name exists in envelope.lark, and maps to an envelope."""
     shapes = set(grammar.load("envelope").kinds)
-    named = {*ROW_SHAPES, *FRAME_SHAPES, *FIELD_SHAPES, *CLOSING_SHAPES, *LOOSE_SHAPES}
+    named = {*ROW_SHAPES, *FRAME_SHAPES, *FIELD_SHAPES, *CLOSING_SHAPES}
     assert named <= shapes
     assert set(ENVELOPE_OF_SHAPE) <= shapes
     assert set(ENVELOPE_OF_SHAPE.values()) <= set(ENVELOPES)
