@@ -1,0 +1,359 @@
+#!/usr/bin/env python3
+"""How fast does `logflow export` read a big `log show` export, next to what is possible?
+
+    python benchmarks/bench.py [--lines 1000000] [--repeat 3] [--lark-sample 20000]
+                               [--file FILE] [--seed S] [--logflow PATH]
+
+It generates one export (benchmarks/generate.py, into a temporary folder unless --file names
+an existing file), then runs three contestants, each round in a fresh subprocess and in a
+rotated order (so that no contestant always runs on a cold or a warm cache), and reports the
+median of --repeat rounds with each one's peak resident memory:
+
+- reference: Polars alone, column-wise. Reads the lines as one string column, extracts the
+  `log show` envelope and the `[C8.1.1 endpoint state mode (path)]` descriptor with
+  hand-written regexes (`str.extract_groups`), casts the timestamp and numbers, and writes
+  Parquet (zstd). No grammar, no records, no connection trees: the practical limit of this
+  kind of parsing on this machine.
+- logflow: the installed console script, `logflow export FILE -o DIR`, end to end.
+- lark: the project's own grammars applied line by line with Lark
+  (`grammar.load("envelope").parse_with_lark(line)`, then `grammar.load("message")` on the
+  message), on the first --lark-sample lines only, extrapolated to the whole file.
+
+Times are wall-clock times of the whole subprocess (interpreter start and imports included)
+for reference and logflow; for lark only the parsing loop is timed (loading the grammars is
+left out), which flatters it slightly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import itertools
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CONTESTANTS = ("reference", "logflow", "lark")
+
+# The targets of the performance issue, checked at the end.
+TARGET_VS_REFERENCE = 1.5  # logflow time / reference time, at most
+TARGET_LINES_PER_S = 300_000  # logflow, at least
+TARGET_VS_LARK = 15.0  # lark time for all lines / logflow time, at least
+TARGET_RSS_MIB = 1024  # logflow peak RSS at 1M lines, at most
+TARGET_RSS_LINES = 1_000_000
+
+# ---- the reference: hand-written regexes, evaluated by Polars over whole columns -----------
+
+# `2025-03-14 10:32:05.412100+0100 0x1c4a2    Default     0x0                  2317   0    `
+# `Weather: (Network) [com.apple.network:connection] message`; sender and subsystem optional
+# (kernel rows have neither). Continuation lines do not match and get nulls.
+ENVELOPE = (
+    r"^(?P<timestamp>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+[+-]\d{4}) +"
+    r"(?P<thread>0x[0-9a-fA-F]+) +(?P<type>[A-Z][a-z]+) +(?P<activity>0x[0-9a-fA-F]+) +"
+    r"(?P<pid>\d+) +(?P<ttl>\d+) +(?P<process>[^:]+): "
+    r"(?:\((?P<sender>[^()]+)\) )?"
+    r"(?:\[(?P<subsystem>[A-Za-z][\w.-]*):(?P<category>[^\]\s]*)\] )?"
+    r"(?P<message>.*)$"
+)
+# `[C8.1.1 IPv6#a0c4f19e.443 in_progress socket-flow (satisfied ...)]` anywhere in the message.
+DESCRIPTOR = (
+    r"\[(?P<conn_id>C\d+(?:\.\d+)*) (?P<endpoint>\S+) (?P<state>[a-z_]+) "
+    r"(?P<mode>[a-z]+(?:-[a-z]+)*) \("
+)
+# Any other mention of a connection: `[C8]`, `[C8.1.1:2]`, `[C8 <uuid> ...] start`.
+CONN_REF = r"\[(C\d+(?:\.\d+)*)[\]: ]"
+
+
+def run_reference(path: str, out_dir: str) -> dict:
+    import polars as pl
+
+    lines = pl.scan_csv(
+        path,
+        has_header=False,
+        separator="\x1f",  # never occurs in a log: each line is one field
+        quote_char=None,
+        new_columns=["line"],
+        schema={"line": pl.String},
+        infer_schema=False,
+    )
+    table = (
+        lines.with_row_index("line_no", offset=1)
+        .with_columns(pl.col("line").str.extract_groups(ENVELOPE).alias("env"))
+        .unnest("env")
+        .with_columns(pl.col("message").str.extract_groups(DESCRIPTOR).alias("desc"))
+        .unnest("desc")
+        .with_columns(
+            pl.col("timestamp").str.to_datetime("%Y-%m-%d %H:%M:%S%.f%z", time_zone="UTC"),
+            pl.col("pid").cast(pl.Int64),
+            pl.col("ttl").cast(pl.Int32),
+            pl.coalesce("conn_id", pl.col("message").str.extract(CONN_REF, 1)).alias("conn_id"),
+        )
+        .drop("line")
+    )
+    out = Path(out_dir) / "reference.parquet"
+    table.sink_parquet(out, compression="zstd")
+    return {"rows": pl.scan_parquet(out).select(pl.len()).collect().item()}
+
+
+# ---- lark: the project's grammars, one line at a time -------------------------------------
+
+
+def run_lark(path: str, sample: int) -> dict:
+    from logflow import grammar
+
+    envelope, message = grammar.load("envelope"), grammar.load("message")
+    with open(path, encoding="utf-8") as f:
+        lines = [line.rstrip("\n") for line in itertools.islice(f, sample)]
+    unmatched = 0
+    start = time.perf_counter()
+    for line in lines:
+        row = envelope.parse_with_lark(line)
+        if row is None:
+            unmatched += 1
+        elif row.get("message") is not None and message.parse_with_lark(row["message"]) is None:
+            unmatched += 1
+    seconds = time.perf_counter() - start
+    return {
+        "lines": len(lines),
+        "bytes": sum(len(line.encode()) + 1 for line in lines),
+        "parse_seconds": seconds,
+        "unmatched": unmatched,
+    }
+
+
+def worker(argv: list[str]) -> None:
+    """`bench.py _worker reference FILE OUT` or `bench.py _worker lark FILE SAMPLE`."""
+    which, path, arg = argv
+    result = run_reference(path, arg) if which == "reference" else run_lark(path, int(arg))
+    print(json.dumps(result))
+
+
+# ---- measuring a subprocess ---------------------------------------------------------------
+
+
+def measure(cmd: list[str], workdir: Path) -> tuple[float, float, str]:
+    """Run cmd; return (wall seconds, peak RSS MiB, stdout). Exits on failure."""
+    stdout_path, stderr_path = workdir / "stdout.txt", workdir / "stderr.txt"
+    with open(stdout_path, "w") as out, open(stderr_path, "w") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        # wait4 gives this child's own rusage (with its waited-for descendants), so each run's
+        # peak RSS is its own, not the maximum over every child so far as RUSAGE_CHILDREN is.
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stdout = stdout_path.read_text()
+    if proc.returncode != 0:
+        sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{stderr_path.read_text()[-3000:]}")
+    return wall, usage.ru_maxrss / 1024, stdout  # ru_maxrss is in KiB on Linux
+
+
+def run_round(name: str, args, path: Path, scratch: Path) -> dict:
+    out_dir = scratch / f"out-{name}"
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    me = [sys.executable, str(Path(__file__).resolve()), "_worker"]
+    if name == "reference":
+        wall, rss, stdout = measure([*me, "reference", str(path), str(out_dir)], scratch)
+        return {"seconds": wall, "rss": rss, "info": json.loads(stdout)}
+    if name == "logflow":
+        wall, rss, stdout = measure(
+            [args.logflow, "export", str(path), "-o", str(out_dir)], scratch
+        )
+        return {"seconds": wall, "rss": rss, "info": stdout.strip().splitlines()[0]}
+    wall, rss, stdout = measure([*me, "lark", str(path), str(args.lark_sample)], scratch)
+    info = json.loads(stdout)
+    return {"seconds": info["parse_seconds"], "rss": rss, "info": info}
+
+
+# ---- reporting ----------------------------------------------------------------------------
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = []
+    for pkg in ("polars", "lark", "logflow"):
+        try:
+            versions.append(f"{pkg} {importlib.metadata.version(pkg)}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{pkg} not installed")
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (
+        f"Machine: nproc {cpus}, {model}, {platform.system()} {platform.release()}\n"
+        f"Python {platform.python_version()}, {', '.join(versions)}"
+    )
+
+
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("met" if ok else "NOT met")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "_worker":
+        worker(sys.argv[2:])
+        return
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--lines", type=int, default=1_000_000, help="lines to generate (1000000)")
+    ap.add_argument("--repeat", type=int, default=3, help="rounds; the median is reported (3)")
+    ap.add_argument(
+        "--lark-sample",
+        type=int,
+        default=20_000,
+        help="lines parsed per-line with Lark, then extrapolated (20000)",
+    )
+    ap.add_argument("--file", type=Path, help="benchmark this export instead of generating one")
+    ap.add_argument("--seed", type=int, default=1, help="generator seed (1)")
+    ap.add_argument(
+        "--logflow",
+        default=str(Path(sys.executable).parent / "logflow"),
+        help="the logflow console script (default: beside this Python)",
+    )
+    args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # keep stdout in step with stderr's progress
+    if not Path(args.logflow).exists():
+        found = shutil.which("logflow")
+        if found is None:
+            sys.exit(f"no logflow console script at {args.logflow}; pass --logflow")
+        args.logflow = found
+    if args.repeat < 1 or args.lark_sample < 1:
+        sys.exit("--repeat and --lark-sample must be at least 1")
+
+    print(machine())
+    with tempfile.TemporaryDirectory(prefix="logflow-bench-") as tmp:
+        scratch = Path(tmp)
+        if args.file is not None:
+            path = args.file
+            if not path.is_file():
+                sys.exit(f"no such file: {path}")
+        else:
+            path = scratch / f"logshow-{args.lines}.log"
+            start = time.perf_counter()
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(HERE / "generate.py"),
+                    str(args.lines),
+                    str(path),
+                    "--seed",
+                    str(args.seed),
+                ],
+                check=True,
+            )
+            print(
+                f"Generated {path.name} in {time.perf_counter() - start:.1f}s "
+                f"(generate.py, seed {args.seed})"
+            )
+        with open(path, "rb") as f:
+            n_lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+        size_mb = path.stat().st_size / 1e6
+        print(f"Input: {n_lines:,} lines, {size_mb:.1f} MB\n")
+
+        runs: dict[str, list[dict]] = {name: [] for name in CONTESTANTS}
+        for i in range(args.repeat):
+            order = CONTESTANTS[i % 3 :] + CONTESTANTS[: i % 3]  # rotate who goes first
+            for name in order:
+                result = run_round(name, args, path, scratch)
+                runs[name].append(result)
+                print(
+                    f"  round {i + 1}/{args.repeat}  {name:<9} {result['seconds']:8.2f}s  "
+                    f"peak RSS {result['rss']:7.1f} MiB",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+    # Medians. For lark the time is the sampled parse time, scaled to the whole file.
+    med = {name: statistics.median(r["seconds"] for r in runs[name]) for name in CONTESTANTS}
+    rss = {name: max(r["rss"] for r in runs[name]) for name in CONTESTANTS}
+    lark = runs["lark"][-1]["info"]
+    lark_per_line = med["lark"] / lark["lines"]
+    lark_all = lark_per_line * n_lines
+    rows = [
+        (
+            "reference",
+            med["reference"],
+            n_lines / med["reference"],
+            size_mb / med["reference"],
+            rss["reference"],
+        ),
+        (
+            "logflow",
+            med["logflow"],
+            n_lines / med["logflow"],
+            size_mb / med["logflow"],
+            rss["logflow"],
+        ),
+        ("lark*", lark_all, 1 / lark_per_line, lark["bytes"] / 1e6 / med["lark"], rss["lark"]),
+    ]
+    print(f"\nMedian of {args.repeat} round(s), {n_lines:,} lines, {size_mb:.1f} MB:\n")
+    print(f"{'contestant':<11} {'median s':>10} {'lines/s':>12} {'MB/s':>8} {'peak RSS MiB':>13}")
+    for name, secs, lps, mbps, mib in rows:
+        print(f"{name:<11} {secs:>10.2f} {lps:>12,.0f} {mbps:>8.2f} {mib:>13.0f}")
+    print(
+        f"\n* lark was sampled: {lark['lines']:,} lines parsed per line (median "
+        f"{med['lark']:.2f}s, grammar loading not counted), extrapolated to {n_lines:,} lines; "
+        f"{lark['unmatched']} sampled line(s) matched no shape. Peak RSS is the sample run's."
+    )
+    print(
+        f"  reference wrote {runs['reference'][-1]['info']['rows']:,} rows; logflow said: "
+        f"{runs['logflow'][-1]['info']}"
+    )
+
+    vs_ref = med["logflow"] / med["reference"]
+    vs_lark = lark_all / med["logflow"]
+    lps = n_lines / med["logflow"]
+    rss_ok: bool | None = rss["logflow"] <= TARGET_RSS_MIB
+    if n_lines < TARGET_RSS_LINES and rss_ok:
+        rss_ok = None  # under the limit on a smaller input says nothing about 1M lines
+    targets = [
+        (
+            "logflow time / reference time",
+            f"{vs_ref:.2f}x",
+            f"<= {TARGET_VS_REFERENCE}x",
+            vs_ref <= TARGET_VS_REFERENCE,
+        ),
+        ("logflow lines/s", f"{lps:,.0f}", f">= {TARGET_LINES_PER_S:,}", lps >= TARGET_LINES_PER_S),
+        (
+            "lark time (all lines) / logflow time",
+            f"{vs_lark:.1f}x",
+            f">= {TARGET_VS_LARK:.0f}x",
+            vs_lark >= TARGET_VS_LARK,
+        ),
+        (
+            "logflow peak RSS",
+            f"{rss['logflow']:.0f} MiB",
+            f"<= {TARGET_RSS_MIB} MiB at 1M lines",
+            rss_ok,
+        ),
+    ]
+    print(f"\n{'target':<38} {'measured':>10}  {'wanted':<26} verdict")
+    for what, measured, wanted, ok in targets:
+        print(f"{what:<38} {measured:>10}  {wanted:<26} {verdict(ok)}")
+    if n_lines < TARGET_RSS_LINES:
+        print(
+            f"(peak RSS measured at {n_lines:,} lines; the memory target is for "
+            f"{TARGET_RSS_LINES:,}: "
+            + (
+                "already over it at this size)"
+                if rss_ok is False
+                else f"run with --lines {TARGET_RSS_LINES} to check it)"
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
