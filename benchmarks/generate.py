@@ -48,6 +48,21 @@ PATHS_DUAL = [
 PATHS_V4 = ["interface: en0, ipv4, dns", "interface: en0[802.11], ipv4, dns, uses wifi"]
 
 
+def mdns_row(message: str) -> tuple:
+    """A row of mDNSResponder, the system resolver: pid 412, its own subsystem."""
+    return (
+        "mDNSResponder",
+        412,
+        "0x1b07",
+        "0x0",
+        "Default",
+        "mDNSResponder",
+        "com.apple.mDNSResponder:Default",
+        message,
+        None,
+    )
+
+
 @dataclass
 class Process:
     """One running instance of a program: a pid and its own connection numbering."""
@@ -304,18 +319,10 @@ class Generator:
                 f"nw_resolver_create_dns_getaddrinfo_locked [{P}] Starting host "
                 f"resolution {host}, flags 0xc000d000 proto 0 using hostname: <NO HOSTNAME>",
             )
-            yield (
-                "mDNSResponder",
-                412,
-                "0x1b07",
-                "0x0",
-                "Default",
-                "mDNSResponder",
-                "com.apple.mDNSResponder:Default",
+            yield mdns_row(
                 f"{mdns} getaddrinfo start -- flags: 0xC000D000, ifindex: 0, protocols: 0, "
                 f"hostname: {masked}, options: 0x8 {{use-failover}}, client pid: {proc.pid} "
                 f"({proc.name})",
-                None,
             )
             yield self.ms(3, 60)
             yield net(
@@ -335,17 +342,9 @@ class Generator:
                     f"nw_endpoint_resolver_update {resolver} Adding endpoint handler for {a}",
                 )
             yield net("Default", f"{resolver} event: resolver:receive_dns {at()}")
-            yield (
-                "mDNSResponder",
-                412,
-                "0x1b07",
-                "0x0",
-                "Default",
-                "mDNSResponder",
-                "com.apple.mDNSResponder:Default",
+            yield mdns_row(
                 f"{mdns} getaddrinfo stop -- hostname: {masked}, client pid: {proc.pid} "
                 f"({proc.name})",
-                None,
             )
 
         # Each attempt (a child of the resolver): fate drawn up front.
@@ -634,18 +633,10 @@ class Generator:
         x = r.random()
         pid = r.randint(300, 9000)
         if x < 0.25:
-            return (
-                "mDNSResponder",
-                412,
-                "0x1b07",
-                "0x0",
-                "Default",
-                "mDNSResponder",
-                "com.apple.mDNSResponder:Default",
+            return mdns_row(
                 f"[R{r.randint(10000, 99999)}] DNSServiceQueryRecord({r.randint(10000, 60000)}, "
                 f"0, <mask.hash: '{r.getrandbits(96):024x}'>, "
                 f"{r.choice(['Addr', 'AAAA', 'HTTPS'])}) START PID[{pid}](Weather)",
-                None,
             )
         if x < 0.40:
             return (

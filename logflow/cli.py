@@ -19,7 +19,6 @@ import polars as pl
 
 from logflow import export as exporting
 from logflow import render
-from logflow.diagnose import proxy_failures, races
 from logflow.errors import LogflowError
 from logflow.pipeline import Parsed, parse
 from logflow.report import Report
@@ -152,13 +151,11 @@ def summary(paths: tuple[str, ...], as_json: bool) -> None:
       logflow summary sample_logs/logshow-default-race.log
     """
     parsed = parse(paths)
-    events = parsed.events()
-    conns = parsed.connections().collect()
     data = render.summary_data(
-        events.collect(),
-        conns,
-        races(conns.lazy()).collect(),
-        proxy_failures(events, conns.lazy()).collect(),
+        parsed.events().collect(),
+        parsed.connections().collect(),
+        parsed.races().collect(),
+        parsed.proxy_failures().collect(),
         parsed.path_changes().collect(),
     )
     if as_json:

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from logflow.diagnose import proxy_failures, races
 from logflow.errors import OutputError
 from logflow.pipeline import Parsed
 from logflow.report import Report
@@ -17,13 +16,11 @@ EVENTS_FILE = "events.parquet"
 
 def write_tables(parsed: Parsed, out_dir: Path, *, keep_other: bool = False) -> list[Path]:
     """Write the events, connections, races, proxy failures and path changes (Parquet, zstd)."""
-    # Every diagnosis builds on the connections: compute them once.
-    conns = parsed.connections().collect().lazy()
     tables = {
         EVENTS_FILE: parsed.events(keep_other=keep_other),
-        "connections.parquet": conns,
-        "races.parquet": races(conns),
-        "proxy_failures.parquet": proxy_failures(parsed.events(), conns),
+        "connections.parquet": parsed.connections(),
+        "races.parquet": parsed.races(),
+        "proxy_failures.parquet": parsed.proxy_failures(),
         "path_changes.parquet": parsed.path_changes(),
     }
     written = []

@@ -8,6 +8,7 @@ failures, path changes).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,9 +36,14 @@ class Parsed:
     skipped: tuple[Skipped, ...] = ()
     """Files met in folders and not read, with the reason."""
 
+    @functools.cached_property
+    def _connections(self) -> pl.DataFrame:
+        # Every diagnosis builds on the connections table: build it once per parse.
+        return connections(self.events(keep_other=True)).collect()
+
     def connections(self) -> pl.LazyFrame:
         """The connections table (:func:`logflow.tree.connections`), CFNetwork tasks linked."""
-        return connections(self.events(keep_other=True))
+        return self._connections.lazy()
 
     def races(self) -> pl.LazyFrame:
         """The races table (:func:`logflow.diagnose.races`)."""

@@ -28,6 +28,15 @@ def corpus_body(path: Path) -> list[str]:
     return lines
 
 
+def parse_corpus(prefix: str):
+    """Parse the corpus file whose name starts with ``prefix`` (its header lines dropped)."""
+    from logflow.inputs import Text
+    from logflow.pipeline import parse_texts
+
+    (path,) = CORPUS.glob(f"{prefix}-*.log")
+    return parse_texts([Text(path.name, "\n".join(corpus_body(path)) + "\n", 0)])
+
+
 def sample_files() -> list[Path]:
     """The bundled sample logs."""
     return sorted(p for p in SAMPLES.iterdir() if p.name != "README.md")

@@ -8,10 +8,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from logflow.inputs import Text
-from logflow.pipeline import Parsed, parse, parse_texts
+from logflow.pipeline import Parsed, parse
 
-from conftest import CORPUS, SAMPLES, corpus_body, needs_corpus
+from conftest import SAMPLES, needs_corpus, parse_corpus
 
 
 def sample(name: str) -> Parsed:
@@ -19,8 +18,7 @@ def sample(name: str) -> Parsed:
 
 
 def corpus(prefix: str) -> Parsed:
-    (path,) = CORPUS.glob(f"{prefix}-*.log")
-    return parse_texts([Text(path.name, "\n".join(corpus_body(path)) + "\n", 0)])
+    return parse_corpus(prefix)
 
 
 def outcomes(parsed: Parsed) -> dict[str, str]:

@@ -7,19 +7,14 @@ from datetime import datetime, timezone
 import polars as pl
 import pytest
 
-from logflow.inputs import Text
-from logflow.pipeline import parse_texts
-
-from conftest import CORPUS, corpus_body, needs_corpus
+from conftest import needs_corpus, parse_corpus
 
 pytestmark = needs_corpus
 
 
 def events_of(prefix: str) -> pl.DataFrame:
     """All records of the corpus file whose name starts with ``prefix``."""
-    (path,) = CORPUS.glob(f"{prefix}-*.log")
-    text = "\n".join(corpus_body(path)) + "\n"
-    return parse_texts([Text(path.name, text, 0)]).records
+    return parse_corpus(prefix).records
 
 
 def row(events: pl.DataFrame, **where: object) -> dict:
