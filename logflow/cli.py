@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -127,9 +128,8 @@ def export(
       log stream --style ndjson --predicate 'subsystem == "com.apple.network"' \\
           | logflow export - -o out/
     """
-    parsed = parse(paths)
+    parsed, written = exporting.export(paths, out_dir, keep_other=keep_other, progress=_progress())
     report = Report.of(parsed)
-    written = exporting.write_tables(parsed, out_dir, keep_other=keep_other)
     if report_path is not None:
         exporting.write_report(report, report_path)
     click.echo(report.account())
@@ -150,9 +150,9 @@ def summary(paths: tuple[str, ...], as_json: bool) -> None:
     Example:
       logflow summary sample_logs/logshow-default-race.log
     """
-    parsed = parse(paths)
+    parsed = _parse(paths)
     data = render.summary_data(
-        parsed.events().collect(),
+        parsed.process_events,
         parsed.connections().collect(),
         parsed.races().collect(),
         parsed.proxy_failures().collect(),
@@ -186,7 +186,7 @@ def tree(paths: tuple[str, ...], conn_id: str | None, process: str | None, faile
       logflow tree sample_logs/logstream-compact-refused.log --failed
       logflow tree net.log --process Safari --conn C8
     """
-    conns = parse(paths).connections()
+    conns = _parse(paths).connections()
     if conn_id is not None:
         conns = conns.filter(pl.col("root_id") == conn_id.split(".")[0])
     if process is not None:
@@ -221,7 +221,7 @@ def _table_command(name: str, table: Callable[[Parsed], pl.LazyFrame], doc: str)
         if as_json and as_csv:
             msg = "choose one of --json and --csv"
             raise click.UsageError(msg)
-        frame = table(parse(paths)).collect()
+        frame = table(_parse(paths)).collect()
         if as_json:
             click.echo(frame.write_ndjson(), nl=False)
         elif as_csv:
@@ -265,6 +265,32 @@ _table_command(
       logflow paths sample_logs/xcode15-metadata.log --csv
     """,
 )
+
+
+def _parse(paths: tuple[str, ...]) -> Parsed:
+    """Parse for a command that prints tables: keep the trees, not the records."""
+    with _progress() as progress:
+        return parse(paths, keep="none", progress=progress)
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[int], None] | None]:
+    """A line on stderr counting the lines read, on a terminal only; cleared when done."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    shown = False
+
+    def show(lines: int) -> None:
+        nonlocal shown
+        shown = True
+        click.echo(f"\r  read {lines:,} lines", err=True, nl=False)
+
+    try:
+        yield show
+    finally:
+        if shown:
+            click.echo("\r\033[K", err=True, nl=False)
 
 
 def _notes(report: Report) -> None:

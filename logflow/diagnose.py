@@ -170,6 +170,11 @@ def path_changes(events: pl.LazyFrame) -> pl.LazyFrame:
     the bursts of one kind of change that hit several connections, each within a second of the
     last; it is null for a change of one connection alone.
     """
+    return group_system_changes(connection_path_changes(events))
+
+
+def connection_path_changes(events: pl.LazyFrame) -> pl.LazyFrame:
+    """The changes of each connection's path, without ``system_change``: one tree at a time."""
     paths = events.filter(pl.col("conn_id").is_not_null()).sort("ts", "line_no")
     with_reason = pl.concat_str(
         pl.col("path_status"), pl.lit(" ("), pl.col("path_reason"), pl.lit(")"), ignore_nulls=True
@@ -205,10 +210,9 @@ def path_changes(events: pl.LazyFrame) -> pl.LazyFrame:
         old=pl.lit(None, pl.String),
         new=pl.col("interface"),
     )
-    changes = pl.concat(
+    return pl.concat(
         [status_changes, interface_changes, _viability_changes(paths), migrations]
     ).sort("ts", "line_no")
-    return _group_system_changes(changes).rename({"old": "from", "new": "to"})
 
 
 def _viability_changes(paths: pl.LazyFrame) -> pl.LazyFrame:
@@ -227,7 +231,7 @@ def _viability_changes(paths: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _group_system_changes(changes: pl.LazyFrame) -> pl.LazyFrame:
+def group_system_changes(changes: pl.LazyFrame) -> pl.LazyFrame:
     """Number the changes of one kind that several connections see within a second.
 
     A burst starts at a change more than a second after the one before it (of the same kind
@@ -248,7 +252,9 @@ def _group_system_changes(changes: pl.LazyFrame) -> pl.LazyFrame:
     numbered = bursts.with_columns(
         system_change=pl.when(shared).then(pl.struct(started, *burst)).rank("dense").cast(pl.Int32)
     )
-    return numbered.drop("burst").sort(*PROCESS, "ts", "line_no")
+    return (
+        numbered.drop("burst").sort(*PROCESS, "ts", "line_no").rename({"old": "from", "new": "to"})
+    )
 
 
 def _seconds(delta: pl.Expr) -> pl.Expr:

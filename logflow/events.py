@@ -249,8 +249,9 @@ def _event_columns() -> dict[str, pl.Expr]:
         "interface": pl.coalesce(
             pl.col("pth").struct.field("interface"), pl.col("ep").struct.field("interface")
         ),
-        # Connection lines have a lifecycle verb (start, cancel, cancelled, dealloc) instead.
-        "event": pl.coalesce(_m("event"), _m("verb")),
+        # Connection lines have a lifecycle verb (start, cancel, cancelled, dealloc) instead,
+        # flows the change of a protocol (`Output protocol connected`).
+        "event": pl.coalesce(_m("event"), _m("verb"), _m("protocol_change")),
         "elapsed_s": _m("elapsed"),
         "error_code": _m("error_code"),
         "error": pl.coalesce(_m("error"), _m("error__quoted")),

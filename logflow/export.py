@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from logflow.errors import OutputError
-from logflow.pipeline import Parsed
+from logflow.pipeline import Parsed, parse
 from logflow.report import Report
 
 EVENTS_FILE = "events.parquet"
 
 
-def write_tables(parsed: Parsed, out_dir: Path, *, keep_other: bool = False) -> list[Path]:
-    """Write the events, connections, races, proxy failures and path changes (Parquet, zstd)."""
+def export(
+    paths: Iterable[str | Path], out_dir: Path, *, keep_other: bool = False, **options: Any
+) -> tuple[Parsed, list[Path]]:
+    """Parse ``paths`` into Parquet tables in ``out_dir``; the events are written as they are
+    parsed, never held in memory whole. ``options`` go to :func:`logflow.parse`."""
+    events_file = out_dir / EVENTS_FILE
+    with _writing(events_file):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        parsed = parse(
+            paths, keep="none", events_file=events_file, keep_other=keep_other, **options
+        )
+    return parsed, [events_file, *write_tables(parsed, out_dir)]
+
+
+def write_tables(parsed: Parsed, out_dir: Path) -> list[Path]:
+    """Write the connections, races, proxy failures and path changes (Parquet, zstd)."""
     tables = {
-        EVENTS_FILE: parsed.events(keep_other=keep_other),
         "connections.parquet": parsed.connections(),
         "races.parquet": parsed.races(),
         "proxy_failures.parquet": parsed.proxy_failures(),

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,13 @@ from lark import Lark, Token
 from lark.exceptions import LarkError
 
 from logflow.errors import GrammarLoadError
+
+
+ROW = "__row"
+HEAD = "__head"
+# A free-text terminal at the end of a shape, followed by nothing but the end of the text:
+# `(?P<NOTE__57>.+)` then closing parentheses, optional marks and empty alternatives.
+FREE_TAIL = re.compile(r"\(\?P<(?P<group>\w+)>\.\+\)(?P<after>(?:\)\??|\|\))*)\$$")
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,47 @@ class Shape:
     pattern: str
     groups: tuple[str, ...]
     """Named groups of the pattern: ``TERMINAL__n``."""
+
+    @functools.cached_property
+    def free_tail(self) -> str | None:
+        """The group that takes the free text at the end of the text, if the shape has one."""
+        tail = FREE_TAIL.search(self.pattern)
+        return tail["group"] if tail else None
+
+    @functools.cached_property
+    def capture_pattern(self) -> str:
+        """The pattern that extracts the captures of a text known to have this shape.
+
+        Capturing is the slow part of matching, and slower the more text a group spans. The
+        free text at the end (a message, a note) is whatever follows the rest, so the pattern
+        leaves it out: its group matches the empty string where the text would start, a group
+        around the rest (``__head``) says where that is, and :meth:`captures` slices it off.
+        """
+        tail = FREE_TAIL.search(self.pattern)
+        if tail is None:
+            return self.pattern
+        empty = f"(?P<{tail['group']}>)" + tail["after"]
+        return f"^(?P<{HEAD}>{self.pattern[1 : tail.start()]}{empty})"
+
+    def captures(self, texts: pl.Series) -> pl.DataFrame:
+        """``kind`` and one column per capture of texts that have this shape."""
+        frame = texts.alias("text").to_frame()
+        if not self.groups:
+            return frame.with_columns(kind=pl.lit(self.kind)).select("kind")
+        frame = frame.with_columns(
+            pl.col("text").str.extract_groups(self.capture_pattern).struct.unnest()
+        )
+        if self.free_tail is not None:
+            rest = pl.col("text").str.slice(pl.col(HEAD).str.len_chars())
+            took = pl.col(self.free_tail).is_not_null() & (rest != "")
+            frame = frame.with_columns(pl.when(took).then(rest).alias(self.free_tail))
+        by_capture: dict[str, list[str]] = {}
+        for group in self.groups:
+            by_capture.setdefault(_capture_of(group), []).append(group)
+        return frame.select(
+            pl.lit(self.kind).alias("kind"),
+            *(pl.coalesce(groups).alias(name) for name, groups in by_capture.items()),
+        )
 
 
 @dataclass(frozen=True)
@@ -66,46 +115,50 @@ class CompiledGrammar:
     def kinds(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(shape.kind for shape in self.shapes))
 
+    @functools.cached_property
+    def dtype(self) -> pl.Struct:
+        """The struct :meth:`extract` returns: ``kind`` and every capture, all strings."""
+        return pl.Struct({"kind": pl.String, **dict.fromkeys(self.captures, pl.String)})
+
     def extract(self, frame: pl.LazyFrame, text: pl.Expr, *, into: str) -> pl.LazyFrame:
         """Match ``text`` against the shapes, into a struct column of ``kind`` and the captures.
 
-        Each row is matched against the shapes in order until one matches the whole text (a
-        cheap test, since most fail at the first characters), then that shape's pattern alone
-        extracts the captures. ``kind`` is null where no shape matches (or the text is null).
+        ``kind`` is null where no shape matches (or the text is null).
         """
-        text_col, shape_col = f"{into}__text", f"{into}__shape"
-        frame = frame.with_columns(text.alias(text_col), pl.lit(None, pl.Int32).alias(shape_col))
-        undecided = pl.when(pl.col(shape_col).is_null()).then(pl.col(text_col))
-        for i, shape in enumerate(self.shapes):
-            matches = undecided.str.contains(shape.pattern)
-            frame = frame.with_columns(
-                pl.when(matches)
-                .then(pl.lit(i, pl.Int32))
-                .otherwise(pl.col(shape_col))
-                .alias(shape_col)
-            )
-        found = [
-            pl.when(pl.col(shape_col) == i)
-            .then(pl.col(text_col))
-            .str.extract_groups(shape.pattern)
-            .alias(f"{into}__{i}")
-            for i, shape in enumerate(self.shapes)
+        match = text.map_batches(self.match, return_dtype=self.dtype, is_elementwise=True)
+        return frame.with_columns(match.alias(into))
+
+    def match(self, texts: pl.Series) -> pl.Series:
+        """:meth:`extract` on a series of texts.
+
+        Each shape is tried, in order, on the texts no shape before it matched (a cheap test:
+        most fail at their first characters); then each shape's pattern extracts the captures
+        from the texts it matched, and only those.
+        """
+        rows = pl.int_range(texts.len(), dtype=pl.UInt32, eager=True).alias(ROW)
+        undecided = texts.is_not_null()
+        pending, left = rows.filter(undecided), texts.filter(undecided)
+        found = [pl.DataFrame({ROW: rows[:0]})]
+        for shape in self.shapes:
+            if left.is_empty():
+                break
+            hit = left.str.contains(shape.pattern)
+            if hit.any():
+                found.append(shape.captures(left.filter(hit)).with_columns(pending.filter(hit)))
+                pending, left = pending.filter(~hit), left.filter(~hit)
+        matched = pl.concat(found, how="diagonal")
+        columns = [
+            pl.col(name).cast(pl.String)
+            if name in matched.columns
+            else pl.lit(None, pl.String).alias(name)
+            for name in self.dtype.to_schema()
         ]
-        fields = [
-            pl.col(shape_col)
-            .replace_strict(range(len(self.shapes)), [s.kind for s in self.shapes], default=None)
-            .alias("kind")
-        ]
-        for capture in self.captures:
-            occurrences = [
-                pl.col(f"{into}__{i}").struct.field(group)
-                for i, shape in enumerate(self.shapes)
-                for group in shape.groups
-                if _capture_of(group) == capture
-            ]
-            fields.append(pl.coalesce(occurrences).alias(capture))
-        scratch = [text_col, shape_col, *(f"{into}__{i}" for i in range(len(self.shapes)))]
-        return frame.with_columns(found).with_columns(pl.struct(fields).alias(into)).drop(scratch)
+        return (
+            rows.to_frame()
+            .join(matched, on=ROW, how="left", maintain_order="left")
+            .select(pl.struct(columns))
+            .to_series()
+        )
 
     def parse_with_lark(self, text: str) -> dict[str, str | None] | None:
         """Parse one text with Lark, trying the shapes in order; None if none matches.

@@ -1,4 +1,4 @@
-"""First stage: turn the paths a user names into numbered text lines, or say why not.
+"""First stage: turn the paths a user names into blocks of numbered text lines, or say why not.
 
 Accepts files, folders (their log files, recursively), ``-`` for standard input and gzip'd
 files. Text is UTF-8 (a byte-order mark is dropped) or, with its byte-order mark, UTF-16;
@@ -6,6 +6,9 @@ undecodable bytes become U+FFFD and are counted, never fatal. Inputs that cannot
 export (binary files, ``.logarchive`` bundles, ``.tracev3`` files, empty files) raise
 :class:`~logflow.errors.InputError` with what to do instead; met inside a folder, they are
 skipped and reported.
+
+Files are read a block at a time (:data:`BLOCK_BYTES`), so that a file of any size is never
+in memory whole.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from __future__ import annotations
 import codecs
 import gzip
 import sys
-from collections.abc import Iterable
-from dataclasses import dataclass
+import zlib
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
@@ -29,11 +34,15 @@ EXPORT_HINT = "log show --archive {path} --info --debug --style ndjson > {stem}.
 # The longest line logflow parses. os_log truncates messages far below this, so a longer line
 # is a paste gone wrong; it is reported unparsed rather than fed to the patterns.
 MAX_LINE_CHARS = 1 << 20
+# How much of a file is decoded at once: about 100,000 lines of `log show`.
+BLOCK_BYTES = 32 << 20
+# Where to look for NUL bytes, the sign of a binary file.
+BINARY_PROBE_BYTES = 65536
 
 
 @dataclass(frozen=True)
 class Text:
-    """One input's decoded text."""
+    """One input's decoded text, already in memory."""
 
     source: str
     text: str
@@ -48,63 +57,235 @@ class Skipped:
     reason: str
 
 
-def read_texts(paths: Iterable[str | Path]) -> tuple[list[Text], list[Skipped]]:
-    """Read and decode every input named by ``paths``; files skipped in folders beside them."""
-    texts: list[Text] = []
-    skipped: list[Skipped] = []
-    for raw in paths:
-        if str(raw) == STDIN:
-            texts.append(_decode_input("<stdin>", sys.stdin.buffer.read()))
-        elif Path(raw).is_dir() and not _is_archive(Path(raw)):
-            texts.extend(_read_folder(Path(raw), skipped))
-        else:
-            texts.append(_read_file(Path(raw)))
-    if not texts:
-        msg = "no input given"
-        raise InputError(msg)
-    return texts, skipped
+@dataclass(frozen=True)
+class Block:
+    """Consecutive whole lines of one input."""
 
+    source: str
+    first_line: int
+    """The 1-based number of its first line in the input."""
+    lines: pl.Series
+    """The lines' text, without their line ends."""
+    decode_errors: int = 0
+    last: bool = True
+    """True for the last block of its input."""
 
-def lines_frame(texts: list[Text]) -> pl.DataFrame:
-    """One row per physical line: ``source``, ``line_no`` (1-based) and ``text``."""
-    frames = []
-    for text in texts:
-        body = text.text.split("\n")
-        if body and body[-1] == "":
-            body.pop()  # the newline that ends the last line does not start another
-        frames.append(
-            pl.DataFrame({"text": body}, schema={"text": pl.String}).select(
-                pl.lit(text.source).alias("source"),
-                pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("line_no"),
-                pl.col("text").str.strip_suffix("\r"),
-            )
+    def frame(self) -> pl.DataFrame:
+        """One row per line: ``source``, ``line_no`` and ``text``."""
+        return pl.DataFrame({"text": self.lines}).select(
+            pl.lit(self.source).alias("source"),
+            pl.int_range(self.first_line, self.first_line + pl.len(), dtype=pl.Int64).alias(
+                "line_no"
+            ),
+            "text",
         )
-    return pl.concat(frames)
+
+    def split(self, at: int) -> tuple[Block, Block]:
+        """The lines before index ``at`` (a block that is not the last) and those after."""
+        head = Block(self.source, self.first_line, self.lines[:at], self.decode_errors, False)
+        tail = Block(self.source, self.first_line + at, self.lines[at:], 0, self.last)
+        return head, tail
+
+    def then(self, other: Block) -> Block:
+        """This block and the next one of the same input, as one."""
+        return Block(
+            self.source,
+            self.first_line,
+            self.lines.append(other.lines),
+            self.decode_errors + other.decode_errors,
+            other.last,
+        )
 
 
-def _read_folder(folder: Path, skipped: list[Skipped]) -> list[Text]:
-    texts = []
-    for path in sorted(folder.rglob("*")):
-        inside = path.relative_to(folder).parts
-        if any(part.startswith(".") for part in inside) or not path.is_file():
-            continue
-        if any(Path(part).suffix in ARCHIVE_SUFFIXES for part in inside):
-            archive = folder.joinpath(*inside[: _archive_depth(inside) + 1])
-            note = Skipped(str(archive), _archive_message(archive))
-            if note not in skipped:
-                skipped.append(note)
-            continue
-        if not path.name.lower().removesuffix(".gz").endswith(LOG_SUFFIXES):
-            continue
+@dataclass
+class Inputs:
+    """The inputs named by the user's paths, read block by block."""
+
+    paths: list[Path | str]
+    skipped: list[Skipped] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    """The inputs read, in order, as they are met."""
+    block_bytes: int = BLOCK_BYTES
+
+    def blocks(self) -> Iterator[Block]:
+        """Every input's lines, a block at a time, inputs in the order named."""
+        if not self.paths:
+            msg = "no input given"
+            raise InputError(msg)
+        for raw in self.paths:
+            if str(raw) == STDIN:
+                yield from self._blocks_of(STDIN, in_folder=False)
+            elif Path(raw).is_dir() and not _is_archive(Path(raw)):
+                folder, read_any = Path(raw), False
+                for path in self._folder_files(folder):
+                    read_any |= yield from self._blocks_of(path, in_folder=True)
+                if not read_any:
+                    raise InputError(self._no_log_files(folder))
+            else:
+                yield from self._blocks_of(Path(raw), in_folder=False)
+
+    def _blocks_of(self, path: Path | str, *, in_folder: bool) -> Generator[Block, None, bool]:
+        """The blocks of one input; True if it was read, False if it was skipped."""
+        source = "<stdin>" if path == STDIN else str(path)
+        first_line = 1
         try:
-            texts.append(_read_file(path))
-        except InputError as err:
-            skipped.append(Skipped(str(path), str(err).removeprefix(f"{path}: ")))
-    if not texts:
-        found = f"; {skipped[0].path}: {skipped[0].reason}" if skipped else ""
-        msg = f"{folder}: folder holds no log files ({', '.join(LOG_SUFFIXES)}, or .gz){found}"
-        raise InputError(msg)
-    return texts
+            with _open(path) as stream:
+                for text, decode_errors, last in _decoded(stream, source, self.block_bytes):
+                    lines = _split_lines(text)
+                    if first_line == 1:
+                        self.sources.append(source)
+                    yield Block(source, first_line, lines, decode_errors, last)
+                    first_line += lines.len()
+        except _Unreadable as err:
+            # A folder's file that is not a log is skipped, unless some of it was read already.
+            if not in_folder or first_line > 1:
+                raise InputError(str(err)) from None
+            self.skipped.append(Skipped(str(path), err.reason))
+            return False
+        return True
+
+    def _folder_files(self, folder: Path) -> list[Path]:
+        files = []
+        for path in sorted(folder.rglob("*")):
+            inside = path.relative_to(folder).parts
+            if any(part.startswith(".") for part in inside) or not path.is_file():
+                continue
+            if any(Path(part).suffix in ARCHIVE_SUFFIXES for part in inside):
+                archive = folder.joinpath(*inside[: _archive_depth(inside) + 1])
+                note = Skipped(str(archive), _archive_message(archive))
+                if note not in self.skipped:
+                    self.skipped.append(note)
+                continue
+            if path.name.lower().removesuffix(".gz").endswith(LOG_SUFFIXES):
+                files.append(path)
+        if not files:
+            raise InputError(self._no_log_files(folder))
+        return files
+
+    def _no_log_files(self, folder: Path) -> str:
+        found = f"; {self.skipped[0].path}: {self.skipped[0].reason}" if self.skipped else ""
+        return f"{folder}: folder holds no log files ({', '.join(LOG_SUFFIXES)}, or .gz){found}"
+
+
+def text_blocks(texts: Iterable[Text]) -> Iterator[Block]:
+    """Blocks of texts already in memory, one per text."""
+    for text in texts:
+        yield Block(text.source, 1, _split_lines(text.text), text.decode_errors, True)
+
+
+class _Unreadable(Exception):
+    """An input that is not a text export; ``reason`` says what it is instead."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.reason = reason
+
+
+def _split_lines(text: str) -> pl.Series:
+    """The lines of ``text``: split at LF, a CR before it dropped; no line after a final LF."""
+    if not text:
+        return pl.Series("text", [], pl.String)
+    if text.endswith("\n"):
+        text = text[:-1]
+    return pl.Series("text", [text], pl.String).str.split("\n").explode().str.strip_suffix("\r")
+
+
+def _open(path: Path | str) -> BinaryIO:
+    if path == STDIN:
+        return sys.stdin.buffer
+    assert isinstance(path, Path)
+    if _is_archive(path):
+        raise _Unreadable(str(path), _archive_message(path))
+    if not path.exists():
+        raise _Unreadable(str(path), "no such file or folder")
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise _Unreadable(str(path), f"cannot read: {exc.strerror}") from None
+
+
+def _decoded(stream: BinaryIO, source: str, block_bytes: int) -> Iterator[tuple[str, int, bool]]:
+    """The text of a stream in blocks that end at a line end: (text, bad bytes, last)."""
+    raw = _BlockReader(stream, source, block_bytes)
+    first = raw.read()
+    encoding = "utf-16" if first[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
+    if encoding != "utf-16" and b"\x00" in first[:BINARY_PROBE_BYTES]:
+        reason = (
+            "binary data, not a text log; logflow reads the text that "
+            "`log show` or `log stream` print (any --style)"
+        )
+        raise _Unreadable(source, reason)
+    decoder = _CountingDecoder(encoding)
+    text = decoder.decode(first, final=raw.done)
+    if raw.done and not text.strip():
+        raise _Unreadable(source, "empty file, nothing to read")
+    # Old Mac line ends: a file whose first block has CRs and no LF ends each line with CR.
+    cr_only = "\n" not in text and "\r" in text
+    pending = ""
+    while True:
+        if cr_only:
+            text = text.replace("\r", "\n")
+        text = pending + text
+        if raw.done:
+            yield text, decoder.take_errors(), True
+            return
+        cut = text.rfind("\n") + 1
+        pending = text[cut:]
+        if cut:
+            yield text[:cut], decoder.take_errors(), False
+        text = decoder.decode(raw.read(), final=False)
+        if raw.done:
+            text += decoder.decode(b"", final=True)
+
+
+class _BlockReader:
+    """Reads a file, gunzipping it if it is gzip'd, one block at a time."""
+
+    def __init__(self, stream: BinaryIO, source: str, block_bytes: int) -> None:
+        self.source = source
+        self.block_bytes = block_bytes
+        self.done = False
+        magic = stream.peek(2)[:2] if hasattr(stream, "peek") else b""
+        self.stream: BinaryIO = gzip.GzipFile(fileobj=stream) if magic == b"\x1f\x8b" else stream
+
+    def read(self) -> bytes:
+        try:
+            data = self.stream.read(self.block_bytes)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise _Unreadable(self.source, f"damaged gzip file ({exc})") from None
+        self.done = len(data) < self.block_bytes
+        return data
+
+
+class _CountingDecoder:
+    """An incremental decoder that replaces undecodable bytes with U+FFFD and counts them."""
+
+    ERRORS = "logflow.count"
+    # Decoding happens on one thread, one decoder at a time: the one decoding now counts.
+    decoding: _CountingDecoder | None = None
+
+    def __init__(self, encoding: str) -> None:
+        self.errors = 0
+        codecs.register_error(self.ERRORS, _count_replaced)
+        self.decoder = codecs.getincrementaldecoder(encoding)(errors=self.ERRORS)
+
+    def decode(self, data: bytes, *, final: bool) -> str:
+        _CountingDecoder.decoding = self
+        try:
+            return self.decoder.decode(data, final=final)
+        finally:
+            _CountingDecoder.decoding = None
+
+    def take_errors(self) -> int:
+        errors, self.errors = self.errors, 0
+        return errors
+
+
+def _count_replaced(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeDecodeError)
+    assert _CountingDecoder.decoding is not None
+    _CountingDecoder.decoding.errors += error.end - error.start
+    return "\ufffd", error.end
 
 
 def _archive_depth(parts: tuple[str, ...]) -> int:
@@ -118,55 +299,3 @@ def _is_archive(path: Path) -> bool:
 def _archive_message(path: Path) -> str:
     hint = EXPORT_HINT.format(path=path, stem=path.stem or "export")
     return f"a binary unified-log archive; export it as text first: {hint}"
-
-
-def _read_file(path: Path) -> Text:
-    if _is_archive(path):
-        msg = f"{path}: {_archive_message(path)}"
-        raise InputError(msg)
-    if not path.exists():
-        msg = f"{path}: no such file or folder"
-        raise InputError(msg)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        msg = f"{path}: cannot read: {exc.strerror}"
-        raise InputError(msg) from None
-    return _decode_input(str(path), data)
-
-
-def _decode_input(source: str, data: bytes) -> Text:
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            msg = f"{source}: damaged gzip file ({exc})"
-            raise InputError(msg) from None
-    encoding = "utf-16" if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
-    if encoding != "utf-16" and b"\x00" in data[:65536]:
-        msg = (
-            f"{source}: binary data, not a text log; logflow reads the text that "
-            "`log show` or `log stream` print (any --style)"
-        )
-        raise InputError(msg)
-    text, errors = _decode(data, encoding)
-    if not text.strip():
-        msg = f"{source}: empty file, nothing to read"
-        raise InputError(msg)
-    if "\n" not in text:
-        text = text.replace("\r", "\n")  # old Mac line ends: each CR ends a line
-    return Text(source, text, errors)
-
-
-def _decode(data: bytes, encoding: str) -> tuple[str, int]:
-    """Decode, replacing and counting the bytes that do not decode."""
-    bad = 0
-
-    def count(error: UnicodeError) -> tuple[str, int]:
-        nonlocal bad
-        assert isinstance(error, UnicodeDecodeError)
-        bad += error.end - error.start
-        return "\ufffd", error.end
-
-    codecs.register_error("logflow.count", count)
-    return data.decode(encoding, errors="logflow.count"), bad

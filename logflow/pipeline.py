@@ -1,85 +1,163 @@
-"""The library entry points: paths in, the events table out.
+"""The library entry points: paths in, the events table and the diagnoses out.
 
-Stages, each in its own module: :mod:`~logflow.inputs` (paths to numbered lines),
+Stages, each in its own module: :mod:`~logflow.inputs` (paths to blocks of numbered lines),
 :mod:`~logflow.records` (lines to records), :mod:`~logflow.events` (records to events),
 :mod:`~logflow.tree` (events to connection trees), :mod:`~logflow.diagnose` (races, proxy
 failures, path changes).
+
+This module runs them. The first three work a chunk of whole records at a time, one chunk
+per core at once; of each chunk it keeps the counts, the events if asked (in memory, or
+written to Parquet as they come) and the rows the trees are built from
+(:mod:`~logflow.partition`). So memory stays flat however long the input, and the files of a
+folder are read side by side. The trees and diagnoses are built when first asked for.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
-from logflow.diagnose import path_changes, proxy_failures, races
+from logflow.diagnose import (
+    connection_path_changes,
+    group_system_changes,
+    proxy_failures,
+    races,
+)
+from logflow.errors import LogflowError
 from logflow.events import to_events
-from logflow.inputs import Skipped, Text, lines_frame, read_texts
-from logflow.records import group_records
+from logflow.inputs import Block, Inputs, Skipped, Text, text_blocks
+from logflow.partition import TreeEvents
+from logflow.records import group_records, record_chunks
 from logflow.schema import CFNETWORK_KINDS, EVENT_SCHEMA, NETWORK_KINDS, OTHER, UNPARSED
-from logflow.tree import connections
+from logflow.tree import PROCESS, connections, tree_events
+
+# Records kept as examples of what did not parse.
+MAX_EXAMPLES = 20
+
+Progress = Callable[[int], None]
+"""Called with the number of lines read so far, after each chunk."""
+
+
+def event_kinds(*, keep_other: bool = False) -> tuple[str, ...]:
+    """The kinds of record in the events table: Network's, or every kind with ``keep_other``."""
+    if keep_other:
+        return (*NETWORK_KINDS, *CFNETWORK_KINDS, OTHER, UNPARSED)
+    return NETWORK_KINDS
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The connections table and the diagnoses, built from the trees."""
+
+    connections: pl.DataFrame
+    races: pl.DataFrame
+    proxy_failures: pl.DataFrame
+    path_changes: pl.DataFrame
 
 
 @dataclass(frozen=True)
 class Parsed:
-    """Every record of the inputs, and what it took to read them."""
+    """What the inputs held: counts, the events, and the trees built from them."""
 
-    records: pl.DataFrame
-    """All records, Network events or not: the columns of ``EVENT_SCHEMA``, and ``problem``
-    (why a record is unparsed)."""
     lines_read: int
     decode_errors: int
     sources: tuple[str, ...]
-    skipped: tuple[Skipped, ...] = ()
-    """Files met in folders and not read, with the reason."""
+    skipped: tuple[Skipped, ...]
+    kind_counts: dict[str, int]
+    """Records of each kind."""
+    unparsed_examples: pl.DataFrame
+    """The first unparsed records: ``source``, ``line_no``, ``reason``."""
+    process_events: pl.DataFrame
+    """Network events per process: ``source``, ``process``, ``pid``, ``events``."""
+    tables: Tables
+    kept: pl.DataFrame | Path | None
+    """Every record (in memory), the events written to a Parquet file, or nothing."""
 
-    @functools.cached_property
-    def _connections(self) -> pl.DataFrame:
-        # Every diagnosis builds on the connections table: build it once per parse.
-        return connections(self.events(keep_other=True)).collect()
-
-    def connections(self) -> pl.LazyFrame:
-        """The connections table (:func:`logflow.tree.connections`), CFNetwork tasks linked."""
-        return self._connections.lazy()
-
-    def races(self) -> pl.LazyFrame:
-        """The races table (:func:`logflow.diagnose.races`)."""
-        return races(self.connections())
-
-    def proxy_failures(self) -> pl.LazyFrame:
-        """The proxy failures table (:func:`logflow.diagnose.proxy_failures`)."""
-        return proxy_failures(self.events(), self.connections())
-
-    def path_changes(self) -> pl.LazyFrame:
-        """The path changes table (:func:`logflow.diagnose.path_changes`)."""
-        return path_changes(self.events())
+    @property
+    def records(self) -> pl.DataFrame:
+        """All records, Network events or not: ``EVENT_SCHEMA`` and ``problem`` (why a record
+        is unparsed). Only when parsed with ``keep="records"``."""
+        if not isinstance(self.kept, pl.DataFrame):
+            msg = "the records were not kept; parse with keep='records'"
+            raise LogflowError(msg)
+        return self.kept
 
     def events(self, *, keep_other: bool = False) -> pl.LazyFrame:
         """The events table: Network-framework events, plus other and unparsed records if asked."""
-        kinds = NETWORK_KINDS
-        if keep_other:
-            kinds = (*NETWORK_KINDS, *CFNETWORK_KINDS, OTHER, UNPARSED)
-        return self.records.lazy().filter(pl.col("kind").is_in(kinds)).select(*EVENT_SCHEMA)
+        if isinstance(self.kept, Path):
+            return pl.scan_parquet(self.kept).filter(
+                pl.col("kind").is_in(event_kinds(keep_other=keep_other))
+            )
+        return (
+            self.records.lazy()
+            .filter(pl.col("kind").is_in(event_kinds(keep_other=keep_other)))
+            .select(*EVENT_SCHEMA)
+        )
+
+    def connections(self) -> pl.LazyFrame:
+        """The connections table (:func:`logflow.tree.connections`), CFNetwork tasks linked."""
+        return self.tables.connections.lazy()
+
+    def races(self) -> pl.LazyFrame:
+        """The races table (:func:`logflow.diagnose.races`)."""
+        return self.tables.races.lazy()
+
+    def proxy_failures(self) -> pl.LazyFrame:
+        """The proxy failures table (:func:`logflow.diagnose.proxy_failures`)."""
+        return self.tables.proxy_failures.lazy()
+
+    def path_changes(self) -> pl.LazyFrame:
+        """The path changes table (:func:`logflow.diagnose.path_changes`)."""
+        return self.tables.path_changes.lazy()
 
 
-def parse(paths: Iterable[str | Path]) -> Parsed:
-    """Read and parse every input; raises :class:`~logflow.errors.InputError` for bad input."""
-    texts, skipped = read_texts(paths)
-    return parse_texts(texts, skipped=skipped)
+def parse(
+    paths: Iterable[str | Path],
+    *,
+    keep: str = "records",
+    events_file: Path | None = None,
+    keep_other: bool = False,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Parsed:
+    """Read and parse every input; raises :class:`~logflow.errors.InputError` for bad input.
+
+    Parameters
+    ----------
+    keep
+        ``"records"`` keeps every record in memory (:attr:`Parsed.records`), ``"none"`` keeps
+        only the counts and the trees: what a summary of a huge export needs.
+    events_file
+        Write the events table to this Parquet file as it is parsed, instead of keeping it
+        (``keep_other`` says which records it holds).
+    workers
+        Chunks parsed at once; one per core by default. The results do not depend on it.
+    """
+    inputs = Inputs(list(paths))
+    return _parse_blocks(
+        inputs.blocks(),
+        sources=inputs.sources,
+        skipped=inputs.skipped,
+        keep=keep,
+        events_file=events_file,
+        keep_other=keep_other,
+        workers=workers,
+        progress=progress,
+    )
 
 
-def parse_texts(texts: list[Text], *, skipped: Iterable[Skipped] = ()) -> Parsed:
+def parse_texts(texts: list[Text], *, skipped: Iterable[Skipped] = (), **options) -> Parsed:
     """Parse texts already in memory (``Text("name", "...", 0)``), as :func:`parse` does."""
-    lines = lines_frame(texts)
-    return Parsed(
-        records=to_events(group_records(lines)).collect(),
-        lines_read=lines.height,
-        decode_errors=sum(t.decode_errors for t in texts),
-        sources=tuple(t.source for t in texts),
-        skipped=tuple(skipped),
+    return _parse_blocks(
+        text_blocks(texts), sources=[t.source for t in texts], skipped=list(skipped), **options
     )
 
 
@@ -101,3 +179,151 @@ def read(paths: Iterable[str | Path] | str | Path, *, keep_other: bool = False) 
     if isinstance(paths, (str, Path)):
         paths = [paths]
     return parse(paths).events(keep_other=keep_other)
+
+
+def parse_chunk(chunk: Block) -> pl.DataFrame:
+    """The records of a chunk of whole records (:func:`logflow.records.record_chunks`)."""
+    return to_events(group_records(chunk.frame())).collect()
+
+
+def _parse_blocks(
+    blocks: Iterator[Block],
+    *,
+    sources: list[str],
+    skipped: list[Skipped],
+    keep: str = "records",
+    events_file: Path | None = None,
+    keep_other: bool = False,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Parsed:
+    if keep not in ("records", "none"):
+        msg = f"keep must be 'records' or 'none', not {keep!r}"
+        raise ValueError(msg)
+    with TreeEvents() as trees:
+        collector = _Collector(trees, keep=keep, events_file=events_file, keep_other=keep_other)
+        try:
+            for chunk, records in _parsed_chunks(record_chunks(blocks), workers):
+                collector.add(chunk, records)
+                if progress is not None:
+                    progress(collector.lines_read)
+        finally:
+            collector.close()
+        return collector.parsed(sources=tuple(sources), skipped=tuple(skipped))
+
+
+def _parsed_chunks(
+    chunks: Iterator[Block], workers: int | None
+) -> Iterator[tuple[Block, pl.DataFrame]]:
+    """Each chunk with its records, in input order, ``workers`` chunks parsed at once."""
+    workers = workers or os.cpu_count() or 1
+    if workers == 1:
+        yield from ((chunk, parse_chunk(chunk)) for chunk in chunks)
+        return
+    # Polars releases the GIL while it works, so threads use every core. No more chunks are
+    # read ahead than are being parsed, which bounds memory.
+    with ThreadPoolExecutor(workers, thread_name_prefix="logflow") as pool:
+        pending: deque[tuple[Block, Future[pl.DataFrame]]] = deque()
+        for chunk in chunks:
+            pending.append((chunk, pool.submit(parse_chunk, chunk)))
+            if len(pending) >= workers:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+
+
+class _Collector:
+    """What is kept of each chunk's records."""
+
+    def __init__(
+        self, trees: TreeEvents, *, keep: str, events_file: Path | None, keep_other: bool
+    ) -> None:
+        self.trees = trees
+        self.keep = keep
+        self.events_file = events_file
+        self.event_kinds = event_kinds(keep_other=keep_other)
+        self.writer: pq.ParquetWriter | None = None
+        self.records: list[pl.DataFrame] = []
+        self.lines_read = 0
+        self.decode_errors = 0
+        self.kind_counts: dict[str, int] = {}
+        self.examples: list[pl.DataFrame] = []
+        self.n_examples = 0
+        self.process_events: list[pl.DataFrame] = []
+
+    def add(self, chunk: Block, records: pl.DataFrame) -> None:
+        self.lines_read += chunk.lines.len()
+        self.decode_errors += chunk.decode_errors
+        for kind, n in records.group_by("kind").len().iter_rows():
+            self.kind_counts[kind] = self.kind_counts.get(kind, 0) + n
+        if self.n_examples < MAX_EXAMPLES:
+            unparsed = records.filter(pl.col("kind") == UNPARSED).head(MAX_EXAMPLES)
+            self.examples.append(unparsed.select("source", "line_no", reason="problem"))
+            self.n_examples += unparsed.height
+        self.process_events.append(
+            records.filter(pl.col("kind").is_in(NETWORK_KINDS))
+            .group_by(PROCESS, maintain_order=True)
+            .agg(events=pl.len())
+        )
+        self.trees.add(tree_events(records.lazy()).collect())
+        if self.events_file is not None:
+            self._write_events(records)
+        elif self.keep == "records":
+            self.records.append(records)
+
+    def _write_events(self, records: pl.DataFrame) -> None:
+        assert self.events_file is not None
+        table = records.filter(pl.col("kind").is_in(self.event_kinds)).select(*EVENT_SCHEMA)
+        arrow = table.to_arrow()
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.events_file, arrow.schema, compression="zstd")
+        self.writer.write_table(arrow)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def parsed(self, *, sources: tuple[str, ...], skipped: tuple[Skipped, ...]) -> Parsed:
+        kept: pl.DataFrame | Path | None = None
+        if self.events_file is not None:
+            kept = self.events_file
+        elif self.keep == "records":
+            kept = pl.concat(self.records)
+        return Parsed(
+            lines_read=self.lines_read,
+            decode_errors=self.decode_errors,
+            sources=sources,
+            skipped=skipped,
+            kind_counts=self.kind_counts,
+            unparsed_examples=pl.concat(self.examples).head(MAX_EXAMPLES),
+            process_events=pl.concat(self.process_events)
+            .group_by(PROCESS, maintain_order=True)
+            .agg(pl.col("events").sum()),
+            tables=_tables(self.trees),
+            kept=kept,
+        )
+
+
+def _tables(trees: TreeEvents) -> Tables:
+    """The connections table and the diagnoses, built a batch of whole trees at a time."""
+    parts: dict[str, list[pl.DataFrame]] = {"conns": [], "races": [], "proxies": [], "paths": []}
+    for events in trees.batches():
+        conns = connections(events).collect()
+        parts["conns"].append(conns)
+        parts["races"].append(races(conns.lazy()).collect())
+        parts["proxies"].append(proxy_failures(events, conns.lazy()).collect())
+        parts["paths"].append(connection_path_changes(events).collect())
+    merge = functools.partial(pl.concat, how="vertical")
+    return Tables(
+        connections=merge(parts["conns"]).sort(
+            *PROCESS, "first_ts", "first_line", "conn_id", nulls_last=True, maintain_order=True
+        ),
+        races=merge(parts["races"]).sort(*PROCESS, "parent_id", maintain_order=True),
+        proxy_failures=merge(parts["proxies"]).sort(
+            *PROCESS, "ts", "conn_id", nulls_last=True, maintain_order=True
+        ),
+        path_changes=group_system_changes(merge(parts["paths"]).lazy()).collect(),
+    )

@@ -16,10 +16,12 @@ Where a line without an envelope belongs is decided locally:
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 import polars as pl
 
 from logflow import grammar
-from logflow.inputs import MAX_LINE_CHARS
+from logflow.inputs import MAX_LINE_CHARS, Block
 from logflow.schema import UNKNOWN
 
 # Shapes that begin a record wherever they stand.
@@ -72,6 +74,51 @@ JSON_FIELDS = {
     "category": pl.String,
     "eventMessage": pl.String,
 }
+
+
+def record_chunks(blocks: Iterable[Block]) -> Iterator[Block]:
+    """The same lines again, in blocks that each hold whole records.
+
+    An input is read in blocks that may end inside a record (between a ``cancelled`` line and
+    its summary block). Each block is cut again before its last row with an envelope (such a
+    row starts a record whatever stands above it, and the lines below it depend on nothing
+    above it); the lines from there go with the next block of the same input. A block with an
+    Xcode 15 metadata line is not cut: there a line's record can depend on any line of the
+    paste.
+    """
+    carried: Block | None = None
+    for block in blocks:
+        if carried is not None:
+            block = carried.then(block)
+            carried = None
+        at = 0 if block.last else _last_row(block.lines)
+        if at:
+            block, carried = block.split(at)
+            yield block
+        elif block.last:
+            yield block
+        else:
+            carried = block
+
+
+def _last_row(lines: pl.Series) -> int:
+    """Index of the last line after the first that is a row with an envelope; 0 if none."""
+    envelope = grammar.load("envelope")
+    (metadata,) = (shape for shape in envelope.shapes if shape.kind in CLOSING_SHAPES)
+    if lines.str.contains(metadata.pattern).any():
+        return 0
+    window = 64
+    while True:
+        start = max(lines.len() - window, 1)
+        shapes = envelope.extract(
+            pl.LazyFrame({"text": lines[start:]}), pl.col("text"), into="env"
+        ).select(pl.col("env").struct.field("kind").is_in(ROW_SHAPES))
+        rows = shapes.collect().to_series().arg_true()
+        if rows.len():
+            return start + int(rows[-1])
+        if start == 1:
+            return 0
+        window *= 8
 
 
 def group_records(lines: pl.DataFrame) -> pl.LazyFrame:

@@ -69,7 +69,7 @@ def _describe(node: dict[str, Any], start: Any) -> str:
 
 
 def summary_data(
-    events: pl.DataFrame,
+    process_events: pl.DataFrame,
     connections: pl.DataFrame,
     races: pl.DataFrame,
     proxies: pl.DataFrame,
@@ -80,12 +80,14 @@ def summary_data(
     # A QUIC connection's TLS stream has an id of its own but is part of that connection.
     roots = connections.filter((pl.col("depth") == 0) & pl.col("tls_stream_of").is_null())
     return {
-        "processes": events.group_by(PROCESS)
-        .agg(
-            events=pl.len(),
-            connections=pl.col("conn_id").drop_nulls().str.split(".").list.first().n_unique(),
+        "processes": process_events.join(
+            connections.group_by(PROCESS).agg(connections=pl.col("root_id").n_unique()),
+            on=list(PROCESS),
+            how="left",
+            nulls_equal=True,
         )
-        .sort("events", descending=True)
+        .with_columns(pl.col("connections").fill_null(0))
+        .sort("events", descending=True, maintain_order=True)
         .to_dicts(),
         "connections": roots.height,
         "handlers": logged.height,

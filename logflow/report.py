@@ -5,12 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import polars as pl
-
 from logflow.pipeline import Parsed
 from logflow.schema import CFNETWORK_KINDS, NETWORK_KINDS, OTHER, PREAMBLE, TRAILER, UNPARSED
-
-MAX_EXAMPLES = 20
 
 
 @dataclass(frozen=True)
@@ -31,20 +27,21 @@ class Report:
     @classmethod
     def of(cls, parsed: Parsed) -> Report:
         """Count the records of a parse."""
-        kinds = parsed.records["kind"]
-        unparsed = parsed.records.filter(pl.col("kind") == UNPARSED)
-        examples = unparsed.head(MAX_EXAMPLES).select("source", "line_no", reason="problem")
+
+        def count(kinds: tuple[str, ...]) -> int:
+            return sum(parsed.kind_counts.get(kind, 0) for kind in kinds)
+
         return cls(
             files=len(parsed.sources),
             lines_read=parsed.lines_read,
-            records=parsed.records.height,
-            network_events=int(kinds.is_in(NETWORK_KINDS).sum()),
+            records=sum(parsed.kind_counts.values()),
+            network_events=count(NETWORK_KINDS),
             # Other subsystems' records, CFNetwork's among them.
-            other_records=int(kinds.is_in((*CFNETWORK_KINDS, OTHER)).sum()),
-            preamble_trailer=int(kinds.is_in((PREAMBLE, TRAILER)).sum()),
-            unparsed=unparsed.height,
+            other_records=count((*CFNETWORK_KINDS, OTHER)),
+            preamble_trailer=count((PREAMBLE, TRAILER)),
+            unparsed=count((UNPARSED,)),
             decode_errors=parsed.decode_errors,
-            unparsed_examples=examples.to_dicts(),
+            unparsed_examples=parsed.unparsed_examples.to_dicts(),
             skipped=[asdict(s) for s in parsed.skipped],
         )
 

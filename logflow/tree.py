@@ -35,15 +35,14 @@ import polars as pl
 from logflow import grammar
 from logflow.errnos import errno_code, errno_name, errno_text
 from logflow.events import endpoint_host, parent_of
-from logflow.schema import CONNECTION_KEY, NETWORK_KINDS
+from logflow.schema import CFNETWORK_KINDS, CONNECTION_KEY, NETWORK_KINDS
 
 NODE = CONNECTION_KEY
 PROCESS = NODE[:-1]
 
-READY_EVENTS = ("flow:finish_connect", "flow:child_finish_connect")
 # `nw_flow_connected [...] Output protocol connected (tls)`: the whole flow is up. (Its
 # `Transport protocol connected (tcp)` only says TCP is; TLS may still fail.)
-FLOW_CONNECTED = "Output protocol connected"
+READY_EVENTS = ("flow:finish_connect", "flow:child_finish_connect", "Output protocol connected")
 CONNECTED_PREFIX = "quic_crypto_tls_ready"
 FAILURE_EVENTS = ("flow:failed_connect", "flow:child_failed", "resolver:children_failed")
 FAILURE_FUNCTIONS = ("nw_endpoint_flow_failed_with_error",)
@@ -60,6 +59,45 @@ DESCRIPTOR_KINDS = ("handler_event", "handler_note", "child_report", "proxy_fail
 
 OUTCOMES = ("won", "also-ran", "failed", "completed", "cancelled", "open", "unknown")
 Outcome = pl.Enum(OUTCOMES)
+
+
+# The event columns the trees and the diagnoses read.
+TREE_EVENT_COLUMNS = (
+    *NODE,
+    "line_no",
+    "ts",
+    "kind",
+    "function",
+    "instance",
+    "related_id",
+    "task_id",
+    "endpoint",
+    "host",
+    "transport",
+    "state",
+    "mode",
+    "path_status",
+    "path_reason",
+    "viable",
+    "interface",
+    "event",
+    "error_code",
+    "error",
+    "summary",
+)
+
+
+def tree_events(events: pl.LazyFrame) -> pl.LazyFrame:
+    """The rows and columns of the events table that the trees and the diagnoses read.
+
+    Rows that name a connection, Network's and CFNetwork's; the message text only of the
+    proxy failures, whose proxy the diagnosis reads from it.
+    """
+    named = (
+        pl.col("kind").is_in((*NETWORK_KINDS, *CFNETWORK_KINDS)) & pl.col("conn_id").is_not_null()
+    )
+    message = pl.when(pl.col("kind") == "proxy_failure").then(pl.col("message"))
+    return events.filter(named).select(*TREE_EVENT_COLUMNS, message.alias("message"))
 
 
 def connections(events: pl.LazyFrame) -> pl.LazyFrame:
@@ -88,7 +126,7 @@ def connections(events: pl.LazyFrame) -> pl.LazyFrame:
     return (
         _with_outcome(nodes)
         .select(CONNECTION_COLUMNS)
-        .sort(*PROCESS, "first_ts", "first_line", nulls_last=True)
+        .sort(*PROCESS, "first_ts", "first_line", "conn_id", nulls_last=True)
     )
 
 
@@ -102,10 +140,7 @@ def _logged(events: pl.LazyFrame) -> pl.LazyFrame:
     state, event, function = pl.col("state"), pl.col("event"), pl.col("function")
     descriptor = pl.col("endpoint").is_not_null() & pl.col("kind").is_in(DESCRIPTOR_KINDS)
     ready = (
-        (state == "ready")
-        | event.is_in(READY_EVENTS)
-        | pl.col("message").str.contains(FLOW_CONNECTED, literal=True)
-        | function.str.starts_with(CONNECTED_PREFIX)
+        (state == "ready") | event.is_in(READY_EVENTS) | function.str.starts_with(CONNECTED_PREFIX)
     )
     failure = (
         (state == "failed")

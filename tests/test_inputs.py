@@ -8,9 +8,25 @@ from pathlib import Path
 import pytest
 
 from logflow.errors import InputError
-from logflow.inputs import read_texts
+from logflow.inputs import Inputs, Text
 
 LINE = "nw_socket_handle_socket_event [C2:2] Socket SO_ERROR [61: Connection refused]"
+
+
+def read_texts(paths: list[Path], block_bytes: int = 1 << 20) -> tuple[list[Text], list]:
+    """Each input's lines joined again, from the blocks they were read in."""
+    inputs = Inputs(list(paths), block_bytes=block_bytes)
+    texts: dict[str, list] = {}
+    for block in inputs.blocks():
+        lines, errors, next_line = texts.setdefault(block.source, [[], 0, 1])
+        assert block.first_line == next_line, "blocks follow each other line by line"
+        lines.extend(block.lines.to_list())
+        texts[block.source] = [lines, errors + block.decode_errors, next_line + block.lines.len()]
+    joined = [
+        Text(source, "".join(f"{line}\n" for line in lines), errors)
+        for source, (lines, errors, _) in texts.items()
+    ]
+    return joined, inputs.skipped
 
 
 def test_utf8_byte_order_mark_is_dropped(tmp_path: Path) -> None:
@@ -65,3 +81,25 @@ def test_folder_of_archives_only_says_how_to_export(tmp_path: Path) -> None:
     (tmp_path / "x.logarchive" / "0000.tracev3").write_bytes(b"\x00\x01")
     with pytest.raises(InputError, match="log show --archive"):
         read_texts([tmp_path])
+
+
+@pytest.mark.parametrize("block_bytes", [7, 64, 1000])
+def test_small_blocks_give_the_same_lines(tmp_path: Path, block_bytes: int) -> None:
+    """However small the blocks a file is read in, its lines and bad bytes come out whole."""
+    text = "".join(f"{i} {LINE}\r\n" for i in range(50)) + "caf\u00e9 \u2014 end"
+    path = tmp_path / "net.log"
+    path.write_bytes(text.encode() + b" \xff\n")
+    (whole,), _ = read_texts([path], block_bytes=block_bytes)
+    assert whole.text == text.replace("\r\n", "\n") + " \ufffd\n"
+    assert whole.decode_errors == 1
+
+
+def test_gzip_is_read_in_blocks(tmp_path: Path) -> None:
+    """A gzip'd export reads as the same lines as the plain one."""
+    import gzip
+
+    text = "".join(f"{i} {LINE}\n" for i in range(200))
+    path = tmp_path / "net.log.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    (whole,), _ = read_texts([path], block_bytes=100)
+    assert whole.text == text
