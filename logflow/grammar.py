@@ -38,7 +38,6 @@ from lark.exceptions import LarkError
 
 from logflow.errors import GrammarLoadError
 
-
 ROW = "__row"
 HEAD = "__head"
 # A free-text terminal at the end of a shape, followed by nothing but the end of the text:
