@@ -35,6 +35,9 @@ from pathlib import Path
 import polars as pl
 from lark import Lark, Token
 from lark.exceptions import LarkError
+from lark.grammar import Rule
+from lark.lexer import TerminalDef
+from lark.load_grammar import load_grammar
 
 from logflow.errors import GrammarLoadError
 
@@ -108,7 +111,19 @@ class CompiledGrammar:
     """In the order they are tried."""
     captures: tuple[str, ...]
     """Raw capture columns: lowercase terminal names, in grammar order."""
-    lark: Lark
+    source: str
+    """The grammar's text."""
+
+    @functools.cached_property
+    def lark(self) -> Lark:
+        """Lark's Earley parser of the grammar, one start symbol per shape."""
+        return Lark(
+            self.source,
+            parser="earley",
+            lexer="dynamic",
+            ambiguity="resolve",
+            start=list(dict.fromkeys(shape.rule for shape in self.shapes)),
+        )
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -197,28 +212,32 @@ def load(name: str) -> CompiledGrammar:
 
 
 def compile_grammar(source: str, name: str) -> CompiledGrammar:
-    """Build the Lark parser for a grammar's text and derive its pattern."""
+    """Read a grammar's text and derive its patterns; the Lark parser is built when first used.
+
+    Building Lark's Earley parser takes longer than reading a large log, and only the tests
+    and the benchmark parse with it; the patterns need only the grammar's rules.
+    """
     top = "start"
     try:
-        probe = Lark(source, parser="earley", lexer="dynamic", start=top)
-        shapes, start_rules = _shapes(probe, top)
-        lark = Lark(
-            source,
-            parser="earley",
-            lexer="dynamic",
-            ambiguity="resolve",
-            start=list(start_rules),
-        )
+        rules, terminals = _rules(source, name, [top])
     except LarkError as exc:
         msg = f"grammar {name} does not compile: {exc}"
         raise GrammarLoadError(msg) from exc
-    compiler = _Compiler(lark)
+    shapes, start_rules = _shapes(rules, top)
+    compiler = _Compiler(rules, terminals)
     compiled = tuple(
         Shape(kind, rule, *compiler.compile_start(rule))
         for kind, rule in zip(shapes, start_rules, strict=True)
     )
     captures = tuple(dict.fromkeys(_capture_of(g) for shape in compiled for g in shape.groups))
-    return CompiledGrammar(name, compiled, captures, lark)
+    return CompiledGrammar(name, compiled, captures, source)
+
+
+def _rules(source: str, name: str, start: list[str]) -> tuple[list[Rule], list[TerminalDef]]:
+    """The rules and terminals of a grammar, as Lark compiles them for its parsers."""
+    grammar, _ = load_grammar(source, name, [], False)
+    terminals, rules, _ = grammar.compile(start, set())
+    return rules, terminals
 
 
 def _grammar_dir() -> Path:
@@ -231,17 +250,17 @@ def _grammar_dir() -> Path:
     raise GrammarLoadError(msg)
 
 
-def _shapes(probe: Lark, top: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    shapes, rules = [], []
-    for rule in probe.rules:
+def _shapes(rules: list[Rule], top: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    shapes, starts = [], []
+    for rule in rules:
         if rule.origin.name != top:
             continue
         if len(rule.expansion) != 1 or rule.expansion[0].is_term:
             msg = f"every alternative of {top!r} must be a single rule, not {rule.expansion}"
             raise GrammarLoadError(msg)
-        rules.append(rule.expansion[0].name)
+        starts.append(rule.expansion[0].name)
         shapes.append(rule.alias or rule.expansion[0].name)
-    return tuple(shapes), tuple(rules)
+    return tuple(shapes), tuple(starts)
 
 
 def _merge_optionals(expansions: list[list[tuple]]) -> list[list[tuple]]:
@@ -283,11 +302,11 @@ def _dropped_item(longer: list[tuple], shorter: list[tuple]) -> int | None:
 class _Compiler:
     """Turns Lark's expanded rules back into one regular expression."""
 
-    def __init__(self, lark: Lark) -> None:
+    def __init__(self, rules: list[Rule], terminals: list[TerminalDef]) -> None:
         self.rules: dict[str, list[list]] = {}
-        for rule in lark.rules:
+        for rule in rules:
             self.rules.setdefault(rule.origin.name, []).append(list(rule.expansion))
-        self.terminals = {t.name: t.pattern.to_regexp() for t in lark.terminals}
+        self.terminals = {t.name: t.pattern.to_regexp() for t in terminals}
         self.counter = itertools.count()
         self.groups: list[str] = []
 

@@ -35,7 +35,7 @@ EXPORT_HINT = "log show --archive {path} --info --debug --style ndjson > {stem}.
 # is a paste gone wrong; it is reported unparsed rather than fed to the patterns.
 MAX_LINE_CHARS = 1 << 20
 # How much of a file is decoded at once: about 100,000 lines of `log show`.
-BLOCK_BYTES = 32 << 20
+BLOCK_BYTES = 8 << 20
 # Where to look for NUL bytes, the sign of a binary file.
 BINARY_PROBE_BYTES = 65536
 
@@ -183,11 +183,10 @@ class _Unreadable(Exception):
 
 def _split_lines(text: str) -> pl.Series:
     """The lines of ``text``: split at LF, a CR before it dropped; no line after a final LF."""
-    if not text:
-        return pl.Series("text", [], pl.String)
-    if text.endswith("\n"):
-        text = text[:-1]
-    return pl.Series("text", [text], pl.String).str.split("\n").explode().str.strip_suffix("\r")
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the line end of the last line does not start another line
+    return pl.Series("text", lines, pl.String).str.strip_suffix("\r")
 
 
 def _open(path: Path | str) -> BinaryIO:

@@ -18,9 +18,9 @@ import polars as pl
 
 from logflow.schema import CONNECTION_KEY
 
-PARTITIONS = 16
+PARTITIONS = 64
 # About what a million `log show` lines leave; the trees of that many rows are built at once.
-SPILL_ROWS = 1_000_000
+SPILL_ROWS = 200_000
 
 TREE = pl.struct(*CONNECTION_KEY[:-1], root=pl.col("conn_id").str.extract(r"^([^.]+)", 1))
 

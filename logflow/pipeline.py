@@ -183,7 +183,9 @@ def read(paths: Iterable[str | Path] | str | Path, *, keep_other: bool = False) 
 
 def parse_chunk(chunk: Block) -> pl.DataFrame:
     """The records of a chunk of whole records (:func:`logflow.records.record_chunks`)."""
-    return to_events(group_records(chunk.frame())).collect()
+    # Collected in between: to_events reads the records twice, and Polars would group twice.
+    records = group_records(chunk.frame()).collect()
+    return to_events(records.lazy()).collect()
 
 
 def _parse_blocks(
@@ -310,7 +312,8 @@ class _Collector:
 def _tables(trees: TreeEvents) -> Tables:
     """The connections table and the diagnoses, built a batch of whole trees at a time."""
     parts: dict[str, list[pl.DataFrame]] = {"conns": [], "races": [], "proxies": [], "paths": []}
-    for events in trees.batches():
+    for batch in trees.batches():
+        events = batch.collect().lazy()  # read once, used by every table
         conns = connections(events).collect()
         parts["conns"].append(conns)
         parts["races"].append(races(conns.lazy()).collect())

@@ -16,6 +16,7 @@ Where a line without an envelope belongs is decided locally:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 
 import polars as pl
@@ -102,23 +103,29 @@ def record_chunks(blocks: Iterable[Block]) -> Iterator[Block]:
 
 
 def _last_row(lines: pl.Series) -> int:
-    """Index of the last line after the first that is a row with an envelope; 0 if none."""
+    """Index of the last line after the first that starts a record whatever stands above it;
+    0 if none does, or if the lines hold an Xcode 15 metadata line."""
     envelope = grammar.load("envelope")
-    (metadata,) = (shape for shape in envelope.shapes if shape.kind in CLOSING_SHAPES)
-    if lines.str.contains(metadata.pattern).any():
+    if lines.str.contains(_pattern_of(envelope, CLOSING_SHAPES)).any():
         return 0
+    # A line that one of the first shapes matches is a row or a frame line (the order of the
+    # shapes, first match wins, makes it one); one pattern tests for all of them at once.
+    leading = itertools.takewhile(lambda s: s.kind in (*ROW_SHAPES, *FRAME_SHAPES), envelope.shapes)
+    starts = _pattern_of(envelope, tuple(shape.kind for shape in leading))
     window = 64
     while True:
         start = max(lines.len() - window, 1)
-        shapes = envelope.extract(
-            pl.LazyFrame({"text": lines[start:]}), pl.col("text"), into="env"
-        ).select(pl.col("env").struct.field("kind").is_in(ROW_SHAPES))
-        rows = shapes.collect().to_series().arg_true()
+        rows = lines[start:].str.contains(starts).arg_true()
         if rows.len():
             return start + int(rows[-1])
         if start == 1:
             return 0
         window *= 8
+
+
+def _pattern_of(envelope: grammar.CompiledGrammar, kinds: tuple[str, ...]) -> str:
+    """One pattern that matches what any of the shapes of these kinds matches."""
+    return "|".join(f"(?:{shape.pattern})" for shape in envelope.shapes if shape.kind in kinds)
 
 
 def group_records(lines: pl.DataFrame) -> pl.LazyFrame:
@@ -132,21 +139,45 @@ def group_records(lines: pl.DataFrame) -> pl.LazyFrame:
     shaped = (
         _shape_lines(lines.lazy())
         .with_columns(starts=_starts_record())
-        .with_columns(part=_message_part(), takes_fields=_takes_fields())
-    )
-    records = (
-        shaped.with_columns(record=pl.col("starts").cum_sum().over("source"))
-        .group_by("source", "record", maintain_order=True)
-        .agg(
-            pl.col("line_no").first(),
-            pl.len().cast(pl.Int32).alias("n_lines"),
-            pl.col("shape").first(),
-            pl.col("shape").filter(pl.col("shape").is_in(CLOSING_SHAPES)).first().alias("closing"),
-            _envelope_fields(),
-            pl.col("part").drop_nulls().str.join("\n").alias("message"),
-            _json_text(),
-            pl.col("too_long").any(),
+        .with_columns(
+            part=_message_part(),
+            takes_fields=_takes_fields(),
+            record=pl.col("starts").cum_sum().over("source"),
         )
+    )
+    # Most records are one line: take them as they are, and group only the lines that
+    # continue a record (summary blocks, backtraces, field lines), then put the two together.
+    first = shaped.filter(pl.col("starts"))
+    more = (
+        shaped.filter(~pl.col("starts"))
+        .group_by("source", "record")
+        .agg(
+            pl.len().cast(pl.Int32).alias("n_more"),
+            _closing(),
+            _envelope_fields(pl.col("takes_fields")).alias("more_env"),
+            pl.when(pl.col("part").is_not_null().any())
+            .then(pl.col("part").drop_nulls().str.join("\n"))
+            .alias("more_message"),
+            _json_body().alias("json_body"),
+            pl.col("too_long").any().alias("more_too_long"),
+        )
+    )
+    fields = [name for name in grammar.load("envelope").captures if name != "message"]
+    records = first.join(more, on=["source", "record"], how="left", maintain_order="left").select(
+        "source",
+        "line_no",
+        (1 + pl.col("n_more").fill_null(0)).cast(pl.Int32).alias("n_lines"),
+        "shape",
+        pl.coalesce(pl.when(pl.col("shape").is_in(CLOSING_SHAPES)).then("shape"), "closing").alias(
+            "closing"
+        ),
+        pl.struct(
+            pl.coalesce(_env(name), pl.col("more_env").struct.field(name)).alias(name)
+            for name in fields
+        ).alias("env"),
+        pl.concat_str("part", "more_message", separator="\n", ignore_nulls=True).alias("message"),
+        _json_text(),
+        (pl.col("too_long") | pl.col("more_too_long").fill_null(False)).alias("too_long"),
     )
     return records.with_columns(json=_json_fields()).select(
         "source",
@@ -229,30 +260,42 @@ def _takes_fields() -> pl.Expr:
     return pl.col("starts") | pl.col("shape").is_in((*FIELD_SHAPES, "kv_message"))
 
 
-def _envelope_fields() -> pl.Expr:
-    """Per record, the first value each envelope field takes on the lines that carry fields."""
+def _env(field: str) -> pl.Expr:
+    return pl.col("env").struct.field(field)
+
+
+def _closing() -> pl.Expr:
+    """The first line that closes the record (Xcode 15's metadata line)."""
+    shape = pl.col("shape")
+    return shape.filter(shape.is_in(CLOSING_SHAPES)).first().alias("closing")
+
+
+def _envelope_fields(takes_fields: pl.Expr) -> pl.Expr:
+    """Per group of lines, the first value each envelope field takes on the lines that carry
+    fields."""
     fields = grammar.load("envelope").captures
     return pl.struct(
-        pl.col("env")
-        .struct.field(name)
-        .filter(pl.col("takes_fields"))
-        .drop_nulls()
-        .first()
-        .alias(name)
+        _env(name).filter(takes_fields).drop_nulls().first().alias(name)
         for name in fields
         if name != "message"
-    ).alias("env")
+    )
+
+
+def _json_body() -> pl.Expr:
+    """The lines inside a pretty-printed `--style json` object."""
+    shape = pl.col("shape")
+    return pl.col("text").filter(shape.is_in(("json_field", "indented", "bare", "blank")))
 
 
 def _json_text() -> pl.Expr:
     """The JSON object text of an ndjson line, or of a pretty-printed `--style json` record."""
     shape = pl.col("shape")
-    body = pl.col("text").filter(shape.is_in(("json_field", "indented", "bare", "blank")))
-    pretty = pl.concat_str(pl.lit("{\n"), body.str.join("\n"), pl.lit("\n}"))
+    body = pl.col("json_body").list.join("\n").fill_null("")
+    pretty = pl.concat_str(pl.lit("{\n"), body, pl.lit("\n}"))
     return (
-        pl.when(shape.first() == "ndjson_row")
-        .then(pl.col("env").struct.field("ndjson").first())
-        .when(shape.first() == "json_open")
+        pl.when(shape == "ndjson_row")
+        .then(_env("ndjson"))
+        .when(shape == "json_open")
         .then(pretty)
         .alias("json_text")
     )
