@@ -33,8 +33,8 @@ from logflow.diagnose import (
 )
 from logflow.errors import LogflowError
 from logflow.events import to_events
-from logflow.inputs import Block, Inputs, Skipped, Text, text_blocks
-from logflow.partition import TreeEvents
+from logflow.inputs import BLOCK_BYTES, Block, Inputs, Skipped, Text, text_blocks
+from logflow.partition import SPILL_ROWS, TreeEvents
 from logflow.records import group_records, record_chunks
 from logflow.schema import CFNETWORK_KINDS, EVENT_SCHEMA, NETWORK_KINDS, OTHER, UNPARSED
 from logflow.tree import PROCESS, connections, tree_events
@@ -127,6 +127,8 @@ def parse(
     keep_other: bool = False,
     workers: int | None = None,
     progress: Progress | None = None,
+    block_bytes: int = BLOCK_BYTES,
+    spill_rows: int = SPILL_ROWS,
 ) -> Parsed:
     """Read and parse every input; raises :class:`~logflow.errors.InputError` for bad input.
 
@@ -139,9 +141,13 @@ def parse(
         Write the events table to this Parquet file as it is parsed, instead of keeping it
         (``keep_other`` says which records it holds).
     workers
-        Chunks parsed at once; one per core by default. The results do not depend on it.
+        Chunks parsed at once; one per core by default.
+    block_bytes, spill_rows
+        How much of a file is read at once, and how many tree rows are held in memory before
+        they go to disk. The results depend on none of ``workers``, ``block_bytes`` and
+        ``spill_rows``; tests and benchmarks set them.
     """
-    inputs = Inputs(list(paths))
+    inputs = Inputs(list(paths), block_bytes=block_bytes)
     return _parse_blocks(
         inputs.blocks(),
         sources=inputs.sources,
@@ -151,6 +157,7 @@ def parse(
         keep_other=keep_other,
         workers=workers,
         progress=progress,
+        spill_rows=spill_rows,
     )
 
 
@@ -198,11 +205,12 @@ def _parse_blocks(
     keep_other: bool = False,
     workers: int | None = None,
     progress: Progress | None = None,
+    spill_rows: int = SPILL_ROWS,
 ) -> Parsed:
     if keep not in ("records", "none"):
         msg = f"keep must be 'records' or 'none', not {keep!r}"
         raise ValueError(msg)
-    with TreeEvents() as trees:
+    with TreeEvents(spill_rows=spill_rows) as trees:
         collector = _Collector(trees, keep=keep, events_file=events_file, keep_other=keep_other)
         try:
             for chunk, records in _parsed_chunks(record_chunks(blocks), workers):

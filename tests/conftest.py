@@ -51,3 +51,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="rewrite tests/cases/*.events.jsonl from the current parser (review the diff!)",
     )
+
+
+def generated_log(folder: Path, lines: int, seed: int = 1) -> Path:
+    """A `log show` export of ``lines`` lines from the benchmark's generator."""
+    import importlib.util
+    import sys
+
+    name = "logflow_benchmark_generate"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "generate.py")
+        assert spec is not None and spec.loader is not None
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    generate = sys.modules[name]
+    path = folder / f"generated-{lines}-{seed}.log"
+    generate.generate(lines, str(path), seed)
+    return path
