@@ -252,8 +252,11 @@ def group_system_changes(changes: pl.LazyFrame) -> pl.LazyFrame:
     numbered = bursts.with_columns(
         system_change=pl.when(shared).then(pl.struct(started, *burst)).rank("dense").cast(pl.Int32)
     )
+    # One line can change a connection's status and its interface at once: order them too.
     return (
-        numbered.drop("burst").sort(*PROCESS, "ts", "line_no").rename({"old": "from", "new": "to"})
+        numbered.drop("burst")
+        .sort(*PROCESS, "ts", "line_no", "conn_id", "change")
+        .rename({"old": "from", "new": "to"})
     )
 
 

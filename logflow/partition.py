@@ -6,6 +6,9 @@ tree: in memory while they are few, and once they pass :data:`SPILL_ROWS`, in Ar
 in a temporary folder, hashed by (source, process, pid, root id) into :data:`PARTITIONS`
 partitions, so that no tree is ever split between two. The trees are then built a batch of
 partitions at a time, and memory stays flat however long the input.
+
+Each spill is one file, every row marked with its partition; a batch is read back from all of
+them by partition.
 """
 
 from __future__ import annotations
@@ -77,29 +80,20 @@ class TreeEvents:
             self.folder = None
 
     def _spill(self, rows: pl.DataFrame) -> None:
+        """Write rows to one more file, each marked with its partition."""
         if self.folder is None:
             self.folder = tempfile.TemporaryDirectory(prefix="logflow-")
         parts = rows.with_columns(part=(TREE.hash(seed=0) % PARTITIONS).cast(pl.Int32))
-        for (part,), frame in parts.partition_by("part", as_dict=True).items():
-            assert isinstance(part, int)
-            self.files += 1
-            frame.drop("part").write_ipc(self._path(part, self.files))
-            self.rows_in[part] += frame.height
+        for part, n in parts.group_by("part").len().iter_rows():
+            self.rows_in[part] += n
+        self.files += 1
+        parts.write_ipc(self._path(self.files))
 
-    def _path(self, part: int, number: int) -> Path:
+    def _path(self, number: int) -> Path:
         assert self.folder is not None
-        folder = Path(self.folder.name) / f"part-{part:02d}"
-        folder.mkdir(exist_ok=True)
-        return folder / f"{number:06d}.arrow"
+        return Path(self.folder.name) / f"{number:06d}.arrow"
 
     def _scan(self, parts: list[int]) -> pl.LazyFrame:
-        assert self.folder is not None
-        files = sorted(
-            (
-                path
-                for part in parts
-                for path in (Path(self.folder.name) / f"part-{part:02d}").iterdir()
-            ),
-            key=lambda path: path.name,
-        )
-        return pl.scan_ipc(files)
+        """The rows of these partitions, from every file, in the order they were added."""
+        files = [self._path(number) for number in range(1, self.files + 1)]
+        return pl.scan_ipc(files).filter(pl.col("part").is_in(parts)).drop("part")
