@@ -152,7 +152,7 @@ class CompiledGrammar:
         rows = pl.int_range(texts.len(), dtype=pl.UInt32, eager=True).alias(ROW)
         undecided = texts.is_not_null()
         pending, left = rows.filter(undecided), texts.filter(undecided)
-        found = [pl.DataFrame({ROW: rows[:0]})]
+        found = [pl.DataFrame(schema={ROW: pl.UInt32, **self.dtype.to_schema()})]
         for shape in self.shapes:
             if left.is_empty():
                 break
@@ -161,16 +161,10 @@ class CompiledGrammar:
                 found.append(shape.captures(left.filter(hit)).with_columns(pending.filter(hit)))
                 pending, left = pending.filter(~hit), left.filter(~hit)
         matched = pl.concat(found, how="diagonal")
-        columns = [
-            pl.col(name).cast(pl.String)
-            if name in matched.columns
-            else pl.lit(None, pl.String).alias(name)
-            for name in self.dtype.to_schema()
-        ]
         return (
             rows.to_frame()
             .join(matched, on=ROW, how="left", maintain_order="left")
-            .select(pl.struct(columns))
+            .select(pl.struct(*self.dtype.to_schema()))
             .to_series()
         )
 

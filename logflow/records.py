@@ -144,6 +144,8 @@ def group_records(lines: pl.DataFrame) -> pl.LazyFrame:
             takes_fields=_takes_fields(),
             record=pl.col("starts").cum_sum().over("source"),
         )
+        .collect(engine="in-memory")  # read twice below: shape the lines once
+        .lazy()
     )
     # Most records are one line: take them as they are, and group only the lines that
     # continue a record (summary blocks, backtraces, field lines), then put the two together.

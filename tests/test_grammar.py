@@ -106,3 +106,12 @@ def test_repeat_compiles_to_a_loop() -> None:
     frame = pl.LazyFrame({"t": ["a,bb,ccc", "a,,b"]})
     parsed = compiled.extract(frame, pl.col("t"), into="p").select("p").unnest("p").collect()
     assert parsed["kind"].to_list() == ["items", None]
+
+
+@pytest.mark.parametrize("engine", ["in-memory", "streaming"])
+def test_extract_on_no_rows_gives_no_rows(engine: str) -> None:
+    """An empty column (a chunk with no messages of a kind) extracts to an empty struct."""
+    frame = pl.LazyFrame({"text": []}, schema={"text": pl.String})
+    out = grammar.load("message").extract(frame, pl.col("text"), into="m").collect(engine=engine)
+    assert out.height == 0
+    assert out.schema["m"] == grammar.load("message").dtype
