@@ -7,8 +7,8 @@ in a temporary folder, hashed by (source, process, pid, root id) into :data:`PAR
 partitions, so that no tree is ever split between two. The trees are then built a batch of
 partitions at a time, and memory stays flat however long the input.
 
-Each spill is one file, every row marked with its partition; a batch is read back from all of
-them by partition.
+Each spill is one file, its rows sorted by partition, so that a batch (a run of partitions) is
+one stretch of each file.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ import polars as pl
 from logflow.schema import CONNECTION_KEY
 
 PARTITIONS = 64
-# About what a million `log show` lines leave; the trees of that many rows are built at once.
+# Rows held in memory before they go to disk: what about 270,000 `log show` lines leave.
 SPILL_ROWS = 200_000
+# Once on disk, the trees of about this many rows are built at once.
+BATCH_ROWS = 100_000
 
 TREE = pl.struct(*CONNECTION_KEY[:-1], root=pl.col("conn_id").str.extract(r"^([^.]+)", 1))
 
@@ -36,11 +38,12 @@ class TreeEvents:
 
     def __init__(self, *, spill_rows: int = SPILL_ROWS) -> None:
         self.spill_rows = spill_rows
+        self.batch_rows = min(spill_rows, BATCH_ROWS)
         self.frames: list[pl.DataFrame] = []
         self.rows = 0
         self.folder: tempfile.TemporaryDirectory[str] | None = None
-        self.rows_in: list[int] = [0] * PARTITIONS
-        self.files = 0
+        self.spills: list[tuple[Path, list[int]]] = []
+        """Each spilled file, and how many rows of each partition it holds."""
 
     def __enter__(self) -> TreeEvents:
         return self
@@ -50,50 +53,51 @@ class TreeEvents:
 
     def add(self, rows: pl.DataFrame) -> None:
         """Keep ``rows`` (of :func:`logflow.tree.tree_events`)."""
-        if self.folder is None:
-            self.frames.append(rows)
-            self.rows += rows.height
-            if self.rows > self.spill_rows:
-                self._spill(pl.concat(self.frames))
-                self.frames = []
-        else:
-            self._spill(rows)
+        self.frames.append(rows)
+        self.rows += rows.height
+        # Once spilling, spill every chunk's rows at once: held, they would hold on to the
+        # whole chunk's text they were cut from.
+        if self.spills or self.rows > self.spill_rows:
+            self._spill()
 
     def batches(self) -> Iterator[pl.LazyFrame]:
-        """All rows kept, in batches that each hold whole trees."""
-        if self.folder is None:
+        """All rows kept, in batches that each hold whole trees, rows in the order added."""
+        if not self.spills:
             yield pl.concat(self.frames).lazy()
             return
-        batch: list[int] = []
-        for part in range(PARTITIONS):
-            if batch and sum(self.rows_in[p] for p in (*batch, part)) > self.spill_rows:
-                yield self._scan(batch)
-                batch = []
-            if self.rows_in[part]:
-                batch.append(part)
-        if batch:
-            yield self._scan(batch)
+        if self.frames:
+            self._spill()
+        rows_in = [sum(counts[part] for _, counts in self.spills) for part in range(PARTITIONS)]
+        first = 0
+        for part in range(1, PARTITIONS + 1):
+            if part == PARTITIONS or sum(rows_in[first : part + 1]) > self.batch_rows:
+                yield self._scan(first, part)
+                first = part
 
     def close(self) -> None:
         if self.folder is not None:
             self.folder.cleanup()
             self.folder = None
 
-    def _spill(self, rows: pl.DataFrame) -> None:
-        """Write rows to one more file, each marked with its partition."""
+    def _spill(self) -> None:
+        """Write the rows held to one more file, sorted by partition (stably)."""
         if self.folder is None:
             self.folder = tempfile.TemporaryDirectory(prefix="logflow-")
-        parts = rows.with_columns(part=(TREE.hash(seed=0) % PARTITIONS).cast(pl.Int32))
-        for part, n in parts.group_by("part").len().iter_rows():
-            self.rows_in[part] += n
-        self.files += 1
-        parts.write_ipc(self._path(self.files))
+        rows = pl.concat(self.frames)
+        rows = rows.with_columns(part=(TREE.hash(seed=0) % PARTITIONS).cast(pl.Int32))
+        rows = rows.sort("part", maintain_order=True)
+        held = dict(rows.group_by("part").len().iter_rows())
+        counts = [held.get(part, 0) for part in range(PARTITIONS)]
+        rows = rows.drop("part")
+        path = Path(self.folder.name) / f"{len(self.spills):06d}.arrow"
+        rows.write_ipc(path)
+        self.spills.append((path, counts))
+        self.frames, self.rows = [], 0
 
-    def _path(self, number: int) -> Path:
-        assert self.folder is not None
-        return Path(self.folder.name) / f"{number:06d}.arrow"
-
-    def _scan(self, parts: list[int]) -> pl.LazyFrame:
-        """The rows of these partitions, from every file, in the order they were added."""
-        files = [self._path(number) for number in range(1, self.files + 1)]
-        return pl.scan_ipc(files).filter(pl.col("part").is_in(parts)).drop("part")
+    def _scan(self, first: int, end: int) -> pl.LazyFrame:
+        """The rows of partitions ``first`` to ``end - 1``: one stretch of every file."""
+        stretches = [
+            pl.scan_ipc(path).slice(sum(counts[:first]), sum(counts[first:end]))
+            for path, counts in self.spills
+        ]
+        return pl.concat(stretches)

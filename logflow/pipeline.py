@@ -14,13 +14,13 @@ folder are read side by side. The trees and diagnoses are built when first asked
 
 from __future__ import annotations
 
-import functools
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -44,6 +44,9 @@ from logflow.tree import PROCESS, connections, tree_events
 ENGINE = "in-memory"
 # Records kept as examples of what did not parse.
 MAX_EXAMPLES = 20
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 Progress = Callable[[int], None]
 """Called with the number of lines read so far, after each chunk."""
@@ -229,29 +232,37 @@ def _parsed_chunks(
     chunks: Iterator[Block], workers: int | None
 ) -> Iterator[tuple[Block, pl.DataFrame]]:
     """Each chunk with its records, in input order, ``workers`` chunks parsed at once."""
+    return _in_parallel(lambda chunk: (chunk, parse_chunk(chunk)), chunks, workers)
+
+
+def _in_parallel(work: Callable[[T], R], items: Iterable[T], workers: int | None) -> Iterator[R]:
+    """``work`` on each item, ``workers`` at once, the results in the items' order."""
     workers = workers or os.cpu_count() or 1
     if workers == 1:
-        yield from ((chunk, parse_chunk(chunk)) for chunk in chunks)
+        yield from map(work, items)
         return
-    # Polars releases the GIL while it works, so threads use every core. No more chunks are
-    # read ahead than are being parsed, which bounds memory.
+    # Polars releases the GIL while it works, so threads use every core. No more items are
+    # taken ahead than are being worked on, which bounds memory.
     with ThreadPoolExecutor(workers, thread_name_prefix="logflow") as pool:
-        pending: deque[tuple[Block, Future[pl.DataFrame]]] = deque()
-        for chunk in chunks:
-            pending.append((chunk, pool.submit(parse_chunk, chunk)))
+        pending: deque[Future[R]] = deque()
+        for item in items:
+            pending.append(pool.submit(work, item))
             if len(pending) >= workers:
-                done, future = pending.popleft()
-                yield done, future.result()
+                yield pending.popleft().result()
         while pending:
-            done, future = pending.popleft()
-            yield done, future.result()
+            yield pending.popleft().result()
 
 
 class _Collector:
     """What is kept of each chunk's records."""
 
     def __init__(
-        self, trees: TreeEvents, *, keep: str, events_file: Path | None, keep_other: bool
+        self,
+        trees: TreeEvents,
+        *,
+        keep: str,
+        events_file: Path | None,
+        keep_other: bool,
     ) -> None:
         self.trees = trees
         self.keep = keep
@@ -321,23 +332,32 @@ class _Collector:
 
 
 def _tables(trees: TreeEvents) -> Tables:
-    """The connections table and the diagnoses, built a batch of whole trees at a time."""
-    parts: dict[str, list[pl.DataFrame]] = {"conns": [], "races": [], "proxies": [], "paths": []}
-    for batch in trees.batches():
-        events = batch.collect(engine=ENGINE).lazy()  # read once, used by every table
-        conns = connections(events).collect(engine=ENGINE)
-        parts["conns"].append(conns)
-        parts["races"].append(races(conns.lazy()).collect(engine=ENGINE))
-        parts["proxies"].append(proxy_failures(events, conns.lazy()).collect(engine=ENGINE))
-        parts["paths"].append(connection_path_changes(events).collect(engine=ENGINE))
-    merge = functools.partial(pl.concat, how="vertical")
+    """The connections table and the diagnoses, built a batch of whole trees at a time.
+
+    One batch after the other: Polars already spreads a batch's joins and groupings over the
+    cores, and two batches at once would double the memory for a few tenths of a second.
+    """
+    batches = map(_batch_tables, trees.batches())
+    conns, races_, proxies, paths = (pl.concat(part) for part in zip(*batches, strict=True))
     return Tables(
-        connections=merge(parts["conns"]).sort(
+        connections=conns.sort(
             *PROCESS, "first_ts", "first_line", "conn_id", nulls_last=True, maintain_order=True
         ),
-        races=merge(parts["races"]).sort(*PROCESS, "parent_id", maintain_order=True),
-        proxy_failures=merge(parts["proxies"]).sort(
+        races=races_.sort(*PROCESS, "parent_id", maintain_order=True),
+        proxy_failures=proxies.sort(
             *PROCESS, "ts", "conn_id", nulls_last=True, maintain_order=True
         ),
-        path_changes=group_system_changes(merge(parts["paths"]).lazy()).collect(engine=ENGINE),
+        path_changes=group_system_changes(paths.lazy()).collect(engine=ENGINE),
+    )
+
+
+def _batch_tables(batch: pl.LazyFrame) -> tuple[pl.DataFrame, ...]:
+    """Connections, races, proxy failures and path changes of one batch of trees."""
+    events = batch.collect(engine=ENGINE).lazy()  # read once, used by every table
+    conns = connections(events).collect(engine=ENGINE)
+    return (
+        conns,
+        races(conns.lazy()).collect(engine=ENGINE),
+        proxy_failures(events, conns.lazy()).collect(engine=ENGINE),
+        connection_path_changes(events).collect(engine=ENGINE),
     )
