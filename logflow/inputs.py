@@ -187,7 +187,8 @@ def _split_lines(text: str) -> pl.Series:
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()  # the line end of the last line does not start another line
-    return pl.Series("text", lines, pl.String).str.strip_suffix("\r")
+    series = pl.Series("text", lines, pl.String)
+    return series.str.strip_suffix("\r") if "\r" in text else series
 
 
 def _open(path: Path | str) -> BinaryIO:
@@ -208,18 +209,45 @@ def _decoded(stream: BinaryIO, source: str, block_bytes: int) -> Iterator[tuple[
     """The text of a stream in blocks that end at a line end: (text, bad bytes, last)."""
     raw = _BlockReader(stream, source, block_bytes)
     first = raw.read()
-    encoding = "utf-16" if first[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
-    if encoding != "utf-16" and b"\x00" in first[:BINARY_PROBE_BYTES]:
+    utf16 = first[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    if not utf16 and b"\x00" in first[:BINARY_PROBE_BYTES]:
         reason = (
             "binary data, not a text log; logflow reads the text that "
             "`log show` or `log stream` print (any --style)"
         )
         raise _Unreadable(source, reason)
-    decoder = _CountingDecoder(encoding)
-    text = decoder.decode(first, final=raw.done)
-    if raw.done and not text.strip():
+    if raw.done and not first.decode("utf-16" if utf16 else "utf-8", errors="replace").strip():
         raise _Unreadable(source, "empty file, nothing to read")
+    if utf16:
+        yield from _utf16_blocks(raw, first)
+    else:
+        yield from _utf8_blocks(raw, first)
+
+
+def _utf8_blocks(raw: _BlockReader, data: bytes) -> Iterator[tuple[str, int, bool]]:
+    """UTF-8 blocks, cut at a line end before decoding: a line end is always one byte."""
+    decoder = _CountingDecoder("utf-8-sig")
     # Old Mac line ends: a file whose first block has CRs and no LF ends each line with CR.
+    cr_only = b"\n" not in data and b"\r" in data
+    pending = b""
+    while True:
+        if cr_only:
+            data = data.replace(b"\r", b"\n")
+        data = pending + data if pending else data
+        if raw.done:
+            yield decoder.decode(data, final=True), decoder.take_errors(), True
+            return
+        cut = data.rfind(b"\n") + 1
+        pending = data[cut:]
+        if cut:
+            yield decoder.decode(data[:cut], final=False), decoder.take_errors(), False
+        data = raw.read()
+
+
+def _utf16_blocks(raw: _BlockReader, data: bytes) -> Iterator[tuple[str, int, bool]]:
+    """UTF-16 blocks, decoded first, then cut at a line end."""
+    decoder = _CountingDecoder("utf-16")
+    text = decoder.decode(data, final=raw.done)
     cr_only = "\n" not in text and "\r" in text
     pending = ""
     while True:
