@@ -20,6 +20,11 @@ from logflow.tree import NODE, PROCESS
 # system's path.
 SYSTEM_MIN_CONNECTIONS = 2
 
+# Events that move a connection to another interface: a handler's path migrating, a QUIC
+# connection promoting the path over another interface to primary.
+MIGRATION_EVENTS = ("path:migrated", "promoted path")
+BETTER_PATH = "better path notification"
+
 # How a proxy names itself in `... ([C1.1.1] masque Proxy: http://...)`, and what it is.
 PROXY_KINDS = {"masque": "privacy (MASQUE relay)"}
 
@@ -165,8 +170,11 @@ def path_changes(events: pl.LazyFrame) -> pl.LazyFrame:
     """One row per change of a connection's path.
 
     ``change`` is ``status`` (satisfied/unsatisfied, with the reason), ``interface`` (en0 ->
-    pdp_ip0), ``viability`` (a flow that was viable losing it, or getting it back) or
-    ``migrated`` (a ``path:migrated`` event). ``system_change`` numbers
+    pdp_ip0), ``viability`` (a flow that was viable losing it, or getting it back),
+    ``migrated`` (a ``path:migrated`` event, or a QUIC connection promoting the path over
+    another interface to primary: from the interface before to the one after) or ``better
+    path`` (the evaluator found a better path: from the interface in use to what it did,
+    e.g. ``suppressing better path notification``). ``system_change`` numbers
     the bursts of one kind of change that hit several connections, each within a second of the
     last; it is null for a change of one connection alone.
     """
@@ -194,24 +202,28 @@ def connection_path_changes(events: pl.LazyFrame) -> pl.LazyFrame:
         & pl.col("prev_status").is_not_null()
         & (pl.col("path_status") != pl.col("prev_path_status"))
     ).select(*NODE, "ts", "line_no", change=pl.lit("status"), old="prev_status", new=status)
-    interface = pl.col("interface")
+    interface, event = pl.col("interface"), pl.col("event")
+    migrated = event.is_in(MIGRATION_EVENTS)
     interface_changes = observed.filter(
         interface.is_not_null()
         & pl.col("prev_interface").is_not_null()
         & (interface != pl.col("prev_interface"))
+        & ~migrated.fill_null(False)
     ).select(
         *NODE, "ts", "line_no", change=pl.lit("interface"), old="prev_interface", new=interface
     )
-    migrations = paths.filter(pl.col("event") == "path:migrated").select(
-        *NODE,
-        "ts",
-        "line_no",
-        change=pl.lit("migrated"),
-        old=pl.lit(None, pl.String),
-        new=pl.col("interface"),
+    migrations = (
+        paths.with_columns(prev_interface=interface.forward_fill().shift(1).over(NODE))
+        .filter(migrated)
+        .select(
+            *NODE, "ts", "line_no", change=pl.lit("migrated"), old="prev_interface", new=interface
+        )
+    )
+    better_paths = paths.filter(event.str.ends_with(BETTER_PATH)).select(
+        *NODE, "ts", "line_no", change=pl.lit("better path"), old=interface, new=event
     )
     return pl.concat(
-        [status_changes, interface_changes, _viability_changes(paths), migrations]
+        [status_changes, interface_changes, _viability_changes(paths), migrations, better_paths]
     ).sort("ts", "line_no")
 
 

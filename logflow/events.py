@@ -247,11 +247,20 @@ def _event_columns() -> dict[str, pl.Expr]:
             pl.col("pth").struct.field("viable").is_not_null()
         ),
         "interface": pl.coalesce(
-            pl.col("pth").struct.field("interface"), pl.col("ep").struct.field("interface")
+            pl.col("pth").struct.field("interface"),
+            pl.col("ep").struct.field("interface"),
+            _m("interface__promoted"),  # where a QUIC connection migrated to
         ),
-        # Connection lines have a lifecycle verb (start, cancel, cancelled, dealloc) instead,
-        # flows the change of a protocol (`Output protocol connected`).
-        "event": pl.coalesce(_m("event"), _m("verb"), _m("protocol_change")),
+        # Connection lines have a lifecycle verb (start, cancel, cancelled, dealloc) instead;
+        # flows say what changed: `Output protocol connected`, `suppressing better path
+        # notification`, QUIC's `promoted path`.
+        "event": pl.coalesce(
+            _m("event"),
+            _m("verb"),
+            _m("protocol_change"),
+            _m("better_path"),
+            _m("path_promotion"),
+        ),
         "elapsed_s": _m("elapsed"),
         "error_code": _m("error_code"),
         "error": pl.coalesce(_m("error"), _m("error__quoted")),

@@ -93,6 +93,21 @@ def test_wifi_to_cellular_path_change() -> None:
     ) in c2.select("change", "from", "to").rows()
 
 
+def test_better_path_notification_is_a_path_change() -> None:
+    """C3, connected over cellular, is told of a better path (and the notice is suppressed)."""
+    changes = sample("xcode15-metadata.log").path_changes().collect()
+    c3 = changes.filter(pl.col("conn_id") == "C3").select("change", "from", "to").rows()
+    assert ("better path", "pdp_ip0", "suppressing better path notification") in c3
+
+
+def test_quic_connection_migrates_to_cellular() -> None:
+    """The QUIC flow promotes its path over pdp_ip0 to primary: one migration, from en0, and
+    no separate interface change for the same move."""
+    changes = sample("device-relay.log").path_changes().collect()
+    flow = changes.filter(pl.col("conn_id") == "C41.1.1.1").select("change", "from", "to")
+    assert flow.rows() == [("migrated", "en0", "pdp_ip0")]
+
+
 def test_resolver_tries_its_addresses_in_turn() -> None:
     """C5.1.1 times out, C5.1.2 is refused, C5.1.3 connects: one race, won by the third."""
     parsed = sample("logshow-resolver-in-turn.log")
