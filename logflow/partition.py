@@ -7,8 +7,7 @@ in a temporary folder, hashed by (source, process, pid, root id) into :data:`PAR
 partitions, so that no tree is ever split between two. The trees are then built a batch of
 partitions at a time, and memory stays flat however long the input.
 
-Each spill is one file, its rows sorted by partition, so that a batch (a run of partitions) is
-one stretch of each file.
+Each partition is one Arrow file, appended to at each spill, so a batch reads only its own.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 
 from logflow.schema import CONNECTION_KEY
 
@@ -42,8 +42,8 @@ class TreeEvents:
         self.frames: list[pl.DataFrame] = []
         self.rows = 0
         self.folder: tempfile.TemporaryDirectory[str] | None = None
-        self.spills: list[tuple[Path, list[int]]] = []
-        """Each spilled file, and how many rows of each partition it holds."""
+        self.writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
+        self.rows_in = [0] * PARTITIONS
 
     def __enter__(self) -> TreeEvents:
         return self
@@ -57,47 +57,50 @@ class TreeEvents:
         self.rows += rows.height
         # Once spilling, spill every chunk's rows at once: held, they would hold on to the
         # whole chunk's text they were cut from.
-        if self.spills or self.rows > self.spill_rows:
+        if self.folder is not None or self.rows > self.spill_rows:
             self._spill()
 
     def batches(self) -> Iterator[pl.LazyFrame]:
         """All rows kept, in batches that each hold whole trees, rows in the order added."""
-        if not self.spills:
+        if self.folder is None:
             yield pl.concat(self.frames).lazy()
             return
-        if self.frames:
-            self._spill()
-        rows_in = [sum(counts[part] for _, counts in self.spills) for part in range(PARTITIONS)]
-        first = 0
-        for part in range(1, PARTITIONS + 1):
-            if part == PARTITIONS or sum(rows_in[first : part + 1]) > self.batch_rows:
-                yield self._scan(first, part)
-                first = part
+        for writer in self.writers.values():
+            writer.close()
+        self.writers = {}
+        batch: list[int] = []
+        for part in range(PARTITIONS):
+            if not self.rows_in[part]:
+                continue
+            if batch and sum(self.rows_in[p] for p in (*batch, part)) > self.batch_rows:
+                yield pl.scan_ipc([self._path(p) for p in batch])
+                batch = []
+            batch.append(part)
+        if batch:
+            yield pl.scan_ipc([self._path(p) for p in batch])
 
     def close(self) -> None:
+        for writer in self.writers.values():
+            writer.close()
+        self.writers = {}
         if self.folder is not None:
             self.folder.cleanup()
             self.folder = None
 
     def _spill(self) -> None:
-        """Write the rows held to one more file, sorted by partition (stably)."""
+        """Append the rows held to their partitions' files."""
         if self.folder is None:
             self.folder = tempfile.TemporaryDirectory(prefix="logflow-")
-        rows = pl.concat(self.frames)
-        rows = rows.with_columns(part=(TREE.hash(seed=0) % PARTITIONS).cast(pl.Int32))
-        rows = rows.sort("part", maintain_order=True)
-        held = dict(rows.group_by("part").len().iter_rows())
-        counts = [held.get(part, 0) for part in range(PARTITIONS)]
-        rows = rows.drop("part")
-        path = Path(self.folder.name) / f"{len(self.spills):06d}.arrow"
-        rows.write_ipc(path)
-        self.spills.append((path, counts))
+        rows = pl.concat(self.frames).with_columns(part=TREE.hash(seed=0) % PARTITIONS)
+        for (part,), frame in rows.partition_by("part", as_dict=True, include_key=False).items():
+            assert isinstance(part, int)
+            table = frame.to_arrow()
+            if part not in self.writers:
+                self.writers[part] = pa.ipc.new_file(self._path(part), table.schema)
+            self.writers[part].write_table(table)
+            self.rows_in[part] += frame.height
         self.frames, self.rows = [], 0
 
-    def _scan(self, first: int, end: int) -> pl.LazyFrame:
-        """The rows of partitions ``first`` to ``end - 1``: one stretch of every file."""
-        stretches = [
-            pl.scan_ipc(path).slice(sum(counts[:first]), sum(counts[first:end]))
-            for path, counts in self.spills
-        ]
-        return pl.concat(stretches)
+    def _path(self, part: int) -> Path:
+        assert self.folder is not None
+        return Path(self.folder.name) / f"part-{part:02d}.arrow"

@@ -9,7 +9,8 @@ This module runs them. The first three work a chunk of whole records at a time, 
 per core at once; of each chunk it keeps the counts, the events if asked (in memory, or
 written to Parquet as they come) and the rows the trees are built from
 (:mod:`~logflow.partition`). So memory stays flat however long the input, and the files of a
-folder are read side by side. The trees and diagnoses are built when first asked for.
+folder are read side by side. The trees and diagnoses are built at the end, a batch of whole
+trees at a time.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -50,6 +51,7 @@ R = TypeVar("R")
 
 Progress = Callable[[int], None]
 """Called with the number of lines read so far, after each chunk."""
+Keep = Literal["records", "none"]
 
 
 def event_kinds(*, keep_other: bool = False) -> tuple[str, ...]:
@@ -128,7 +130,7 @@ class Parsed:
 def parse(
     paths: Iterable[str | Path],
     *,
-    keep: str = "records",
+    keep: Keep = "records",
     events_file: Path | None = None,
     keep_other: bool = False,
     workers: int | None = None,
@@ -206,7 +208,7 @@ def _parse_blocks(
     *,
     sources: list[str],
     skipped: list[Skipped],
-    keep: str = "records",
+    keep: Keep = "records",
     events_file: Path | None = None,
     keep_other: bool = False,
     workers: int | None = None,
@@ -260,7 +262,7 @@ class _Collector:
         self,
         trees: TreeEvents,
         *,
-        keep: str,
+        keep: Keep,
         events_file: Path | None,
         keep_other: bool,
     ) -> None:
