@@ -15,6 +15,7 @@ trees at a time.
 
 from __future__ import annotations
 
+import io
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -286,12 +287,14 @@ class _Collector:
             self.kind_counts[kind] = self.kind_counts.get(kind, 0) + n
         if self.n_examples < MAX_EXAMPLES:
             unparsed = records.filter(pl.col("kind") == UNPARSED).head(MAX_EXAMPLES)
-            self.examples.append(unparsed.select("source", "line_no", reason="problem"))
+            self.examples.append(_compact(unparsed.select("source", "line_no", reason="problem")))
             self.n_examples += unparsed.height
         self.process_events.append(
-            records.filter(pl.col("kind").is_in(NETWORK_KINDS))
-            .group_by(PROCESS, maintain_order=True)
-            .agg(events=pl.len())
+            _compact(
+                records.filter(pl.col("kind").is_in(NETWORK_KINDS))
+                .group_by(PROCESS, maintain_order=True)
+                .agg(events=pl.len())
+            )
         )
         self.trees.add(tree_events(records.lazy()).collect(engine=ENGINE))
         if self.events_file is not None:
@@ -355,11 +358,26 @@ def _tables(trees: TreeEvents) -> Tables:
 
 def _batch_tables(batch: pl.LazyFrame) -> tuple[pl.DataFrame, ...]:
     """Connections, races, proxy failures and path changes of one batch of trees."""
-    events = batch.collect(engine=ENGINE).lazy()  # read once, used by every table
+    # Read once, used by every table; a spilled partition comes back in many small pieces.
+    events = batch.collect(engine=ENGINE).rechunk().lazy()
     conns = connections(events).collect(engine=ENGINE)
-    return (
+    tables = (
         conns,
         races(conns.lazy()).collect(engine=ENGINE),
         proxy_failures(events, conns.lazy()).collect(engine=ENGINE),
         connection_path_changes(events).collect(engine=ENGINE),
     )
+    return tuple(_compact(table) for table in tables)
+
+
+def _compact(frame: pl.DataFrame) -> pl.DataFrame:
+    """A copy of ``frame`` that holds only its own text.
+
+    Polars' strings are views into shared buffers: a few rows kept from a large frame keep
+    the large frame's text alive. Results kept until the end of a parse are copied, so that
+    memory stays flat however many chunks and batches go by.
+    """
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer)
+    buffer.seek(0)
+    return pl.read_ipc(buffer)
