@@ -31,11 +31,12 @@ def export(
 
 def write_tables(parsed: Parsed, out_dir: Path) -> list[Path]:
     """Write the connections, races, proxy failures and path changes (Parquet, zstd)."""
+    # Straight from the files the tables were built into, never whole in memory.
     tables = {
-        "connections.parquet": parsed.connections(),
-        "races.parquet": parsed.races(),
-        "proxy_failures.parquet": parsed.proxy_failures(),
-        "path_changes.parquet": parsed.path_changes(),
+        "connections.parquet": parsed.tables.connections,
+        "races.parquet": parsed.tables.races,
+        "proxy_failures.parquet": parsed.tables.proxy_failures,
+        "path_changes.parquet": parsed.tables.path_changes,
     }
     written = []
     for name, table in tables.items():

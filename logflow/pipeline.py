@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
+import tempfile
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -64,12 +67,19 @@ def event_kinds(*, keep_other: bool = False) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Tables:
-    """The connections table and the diagnoses, built from the trees."""
+    """The connections table and the diagnoses, read from the files of ``folder``.
 
-    connections: pl.DataFrame
-    races: pl.DataFrame
-    proxy_failures: pl.DataFrame
-    path_changes: pl.DataFrame
+    The folder is removed with the last reference to this object: collect what you keep.
+    """
+
+    connections: pl.LazyFrame
+    races: pl.LazyFrame
+    proxy_failures: pl.LazyFrame
+    path_changes: pl.LazyFrame
+    folder: Path
+
+
+TABLE_NAMES = ("connections", "races", "proxy_failures", "path_changes")
 
 
 @dataclass(frozen=True)
@@ -113,19 +123,26 @@ class Parsed:
 
     def connections(self) -> pl.LazyFrame:
         """The connections table (:func:`logflow.tree.connections`), CFNetwork tasks linked."""
-        return self.tables.connections.lazy()
+        return self._collected("connections")
 
     def races(self) -> pl.LazyFrame:
         """The races table (:func:`logflow.diagnose.races`)."""
-        return self.tables.races.lazy()
+        return self._collected("races")
 
     def proxy_failures(self) -> pl.LazyFrame:
         """The proxy failures table (:func:`logflow.diagnose.proxy_failures`)."""
-        return self.tables.proxy_failures.lazy()
+        return self._collected("proxy_failures")
 
     def path_changes(self) -> pl.LazyFrame:
         """The path changes table (:func:`logflow.diagnose.path_changes`)."""
-        return self.tables.path_changes.lazy()
+        return self._collected("path_changes")
+
+    def _collected(self, name: str) -> pl.LazyFrame:
+        # Collected once, in memory: a frame that outlives this object needs no files.
+        cache = self.__dict__.setdefault("_tables_collected", {})
+        if name not in cache:
+            cache[name] = getattr(self.tables, name).collect(engine=ENGINE)
+        return cache[name].lazy()
 
 
 def parse(
@@ -341,19 +358,30 @@ def _tables(trees: TreeEvents) -> Tables:
 
     One batch after the other: Polars already spreads a batch's joins and groupings over the
     cores, and two batches at once would double the memory for a few tenths of a second.
+    Each batch's tables go to Arrow files (their size grows with the input, not the memory);
+    the tables read them back, sorted, when collected.
     """
-    batches = map(_batch_tables, trees.batches())
-    conns, races_, proxies, paths = (pl.concat(part) for part in zip(*batches, strict=True))
-    return Tables(
-        connections=conns.sort(
+    folder = Path(tempfile.mkdtemp(prefix="logflow-tables-"))
+    for number, tables in enumerate(map(_batch_tables, trees.batches())):
+        for name, table in zip(TABLE_NAMES, tables, strict=True):
+            table.write_ipc(folder / f"{name}-{number:06d}.arrow")
+
+    def scan(name: str) -> pl.LazyFrame:
+        return pl.scan_ipc(sorted(folder.glob(f"{name}-*.arrow")))
+
+    tables = Tables(
+        connections=scan("connections").sort(
             *PROCESS, "first_ts", "first_line", "conn_id", nulls_last=True, maintain_order=True
         ),
-        races=races_.sort(*PROCESS, "parent_id", maintain_order=True),
-        proxy_failures=proxies.sort(
+        races=scan("races").sort(*PROCESS, "parent_id", maintain_order=True),
+        proxy_failures=scan("proxy_failures").sort(
             *PROCESS, "ts", "conn_id", nulls_last=True, maintain_order=True
         ),
-        path_changes=group_system_changes(paths.lazy()).collect(engine=ENGINE),
+        path_changes=group_system_changes(scan("path_changes")),
+        folder=folder,
     )
+    weakref.finalize(tables, shutil.rmtree, folder, ignore_errors=True)
+    return tables
 
 
 def _batch_tables(batch: pl.LazyFrame) -> tuple[pl.DataFrame, ...]:
@@ -361,13 +389,12 @@ def _batch_tables(batch: pl.LazyFrame) -> tuple[pl.DataFrame, ...]:
     # Read once, used by every table; a spilled partition comes back in many small pieces.
     events = batch.collect(engine=ENGINE).rechunk().lazy()
     conns = connections(events).collect(engine=ENGINE)
-    tables = (
+    return (
         conns,
         races(conns.lazy()).collect(engine=ENGINE),
         proxy_failures(events, conns.lazy()).collect(engine=ENGINE),
         connection_path_changes(events).collect(engine=ENGINE),
     )
-    return tuple(_compact(table) for table in tables)
 
 
 def _compact(frame: pl.DataFrame) -> pl.DataFrame:

@@ -97,3 +97,18 @@ def test_a_folder_is_read_in_parallel_as_in_series(tmp_path: Path) -> None:
     slow = parse([tmp_path], workers=1)
     assert len(fast.sources) == 3
     assert_same(fast, slow)
+
+
+def test_tables_outlive_the_parse_and_their_files_do_not() -> None:
+    """A table taken from a parse still reads after the parse is gone; the parse's scratch
+    files are removed with it."""
+    import gc
+
+    parsed = parse(sample_files()[:3])
+    folder = parsed.tables.folder
+    conns = parsed.connections()
+    assert folder.is_dir()
+    del parsed
+    gc.collect()
+    assert not folder.exists()
+    assert conns.collect().height > 0
