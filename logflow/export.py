@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from logflow.errors import OutputError
-from logflow.pipeline import Parsed, parse
+from logflow.pipeline import TABLE_NAMES, Parsed, parse
 from logflow.report import Report
 
 EVENTS_FILE = "events.parquet"
@@ -31,19 +31,13 @@ def export(
 
 def write_tables(parsed: Parsed, out_dir: Path) -> list[Path]:
     """Write the connections, races, proxy failures and path changes (Parquet, zstd)."""
-    # Straight from the files the tables were built into, never whole in memory.
-    tables = {
-        "connections.parquet": parsed.tables.connections,
-        "races.parquet": parsed.tables.races,
-        "proxy_failures.parquet": parsed.tables.proxy_failures,
-        "path_changes.parquet": parsed.tables.path_changes,
-    }
     written = []
-    for name, table in tables.items():
-        path = out_dir / name
+    for name in TABLE_NAMES:
+        path = out_dir / f"{name}.parquet"
         with _writing(path):
             out_dir.mkdir(parents=True, exist_ok=True)
-            table.sink_parquet(path, compression="zstd")
+            # From the files the tables were built into: one table in memory at a time.
+            parsed.tables.collect(name).write_parquet(path, compression="zstd")
         written.append(path)
     return written
 

@@ -67,19 +67,28 @@ def event_kinds(*, keep_other: bool = False) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Tables:
-    """The connections table and the diagnoses, read from the files of ``folder``.
+    """The connections table and the diagnoses, in Arrow files in ``folder``, a file a batch.
 
     The folder is removed with the last reference to this object: collect what you keep.
     """
 
-    connections: pl.LazyFrame
-    races: pl.LazyFrame
-    proxy_failures: pl.LazyFrame
-    path_changes: pl.LazyFrame
     folder: Path
+
+    def collect(self, name: str) -> pl.DataFrame:
+        """Table ``name`` (one of :data:`TABLE_NAMES`), sorted, in memory."""
+        files = pl.scan_ipc(sorted(self.folder.glob(f"{name}-*.arrow")))
+        if name == "path_changes":
+            return group_system_changes(files).collect(engine=ENGINE)
+        return _sorted(files.collect(engine=ENGINE), TABLE_ORDER[name])
 
 
 TABLE_NAMES = ("connections", "races", "proxy_failures", "path_changes")
+# How each table is sorted (path changes sort themselves when grouped).
+TABLE_ORDER = {
+    "connections": (*PROCESS, "first_ts", "first_line", "conn_id"),
+    "races": (*PROCESS, "parent_id"),
+    "proxy_failures": (*PROCESS, "ts", "conn_id"),
+}
 
 
 @dataclass(frozen=True)
@@ -141,7 +150,7 @@ class Parsed:
         # Collected once, in memory: a frame that outlives this object needs no files.
         cache = self.__dict__.setdefault("_tables_collected", {})
         if name not in cache:
-            cache[name] = getattr(self.tables, name).collect(engine=ENGINE)
+            cache[name] = self.tables.collect(name)
         return cache[name].lazy()
 
 
@@ -361,27 +370,24 @@ def _tables(trees: TreeEvents) -> Tables:
     Each batch's tables go to Arrow files (their size grows with the input, not the memory);
     the tables read them back, sorted, when collected.
     """
-    folder = Path(tempfile.mkdtemp(prefix="logflow-tables-"))
-    for number, tables in enumerate(map(_batch_tables, trees.batches())):
-        for name, table in zip(TABLE_NAMES, tables, strict=True):
-            table.write_ipc(folder / f"{name}-{number:06d}.arrow")
-
-    def scan(name: str) -> pl.LazyFrame:
-        return pl.scan_ipc(sorted(folder.glob(f"{name}-*.arrow")))
-
-    tables = Tables(
-        connections=scan("connections").sort(
-            *PROCESS, "first_ts", "first_line", "conn_id", nulls_last=True, maintain_order=True
-        ),
-        races=scan("races").sort(*PROCESS, "parent_id", maintain_order=True),
-        proxy_failures=scan("proxy_failures").sort(
-            *PROCESS, "ts", "conn_id", nulls_last=True, maintain_order=True
-        ),
-        path_changes=group_system_changes(scan("path_changes")),
-        folder=folder,
-    )
-    weakref.finalize(tables, shutil.rmtree, folder, ignore_errors=True)
+    tables = Tables(Path(tempfile.mkdtemp(prefix="logflow-tables-")))
+    weakref.finalize(tables, shutil.rmtree, tables.folder, ignore_errors=True)
+    for number, built in enumerate(map(_batch_tables, trees.batches())):
+        for name, table in zip(TABLE_NAMES, built, strict=True):
+            table.write_ipc(tables.folder / f"{name}-{number:06d}.arrow")
     return tables
+
+
+def _sorted(frame: pl.DataFrame, by: tuple[str, ...]) -> pl.DataFrame:
+    """``frame`` sorted by ``by`` (nulls last, ties in their order), a column at a time.
+
+    Sorting a frame gathers every column at once, so for a moment it is in memory twice;
+    gathering one column at a time, dropping each as it is done, keeps it there once.
+    """
+    order = frame.select(
+        pl.int_range(pl.len()).sort_by(list(by), nulls_last=True, maintain_order=True)
+    ).to_series()
+    return pl.DataFrame([frame.drop_in_place(name).gather(order) for name in frame.columns])
 
 
 def _batch_tables(batch: pl.LazyFrame) -> tuple[pl.DataFrame, ...]:
