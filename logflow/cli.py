@@ -128,7 +128,8 @@ def export(
       log stream --style ndjson --predicate 'subsystem == "com.apple.network"' \\
           | logflow export - -o out/
     """
-    parsed, written = exporting.export(paths, out_dir, keep_other=keep_other, progress=_progress())
+    with _progress() as progress:
+        parsed, written = exporting.export(paths, out_dir, keep_other=keep_other, progress=progress)
     report = Report.of(parsed)
     if report_path is not None:
         exporting.write_report(report, report_path)

@@ -125,7 +125,8 @@ def proxy_failures(events: pl.LazyFrame, connections: pl.LazyFrame) -> pl.LazyFr
     )
     failures = pl.concat([failures, silent], how="diagonal_relaxed")
     # The direct path: a sibling of the proxy handler that is not a proxy itself.
-    siblings = connections.filter(~pl.col("via_proxy")).select(
+    # (Roots have no parent, and no siblings: two connections of a process are not a race.)
+    siblings = connections.filter(~pl.col("via_proxy") & pl.col("parent_id").is_not_null()).select(
         *PROCESS,
         "parent_id",
         fallback_id="conn_id",

@@ -21,11 +21,9 @@ def export(
     """Parse ``paths`` into Parquet tables in ``out_dir``; the events are written as they are
     parsed, never held in memory whole. ``options`` go to :func:`logflow.parse`."""
     events_file = out_dir / EVENTS_FILE
-    with _writing(events_file):
+    with _writing(out_dir):
         out_dir.mkdir(parents=True, exist_ok=True)
-        parsed = parse(
-            paths, keep="none", events_file=events_file, keep_other=keep_other, **options
-        )
+    parsed = parse(paths, keep="none", events_file=events_file, keep_other=keep_other, **options)
     return parsed, [events_file, *write_tables(parsed, out_dir)]
 
 

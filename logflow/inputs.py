@@ -8,7 +8,9 @@ export (binary files, ``.logarchive`` bundles, ``.tracev3`` files, empty files) 
 skipped and reported.
 
 Files are read a block at a time (:data:`BLOCK_BYTES`), so that a file of any size is never
-in memory whole.
+in memory whole (:func:`logflow.records.record_chunks` cuts the blocks again where records
+start; only a paste of bare messages, with no envelope or metadata line anywhere, offers no
+place to cut and is read whole).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import sys
+import threading
 import zlib
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -130,13 +133,17 @@ class Inputs:
         source = "<stdin>" if path == STDIN else str(path)
         first_line = 1
         try:
-            with _open(path) as stream:
+            stream = _open(path)
+            try:
                 for text, decode_errors, last in _decoded(stream, source, self.block_bytes):
                     lines = _split_lines(text)
                     if first_line == 1:
                         self.sources.append(source)
                     yield Block(source, first_line, lines, decode_errors, last)
                     first_line += lines.len()
+            finally:
+                if path != STDIN:  # standard input stays open for whoever reads it next
+                    stream.close()
         except _Unreadable as err:
             # A folder's file that is not a log is skipped, unless some of it was read already.
             if not in_folder or first_line > 1:
@@ -280,6 +287,8 @@ class _BlockReader:
         try:
             data = self.stream.read(self.block_bytes)
         except (OSError, EOFError, zlib.error) as exc:
+            if not isinstance(self.stream, gzip.GzipFile):
+                raise _Unreadable(self.source, f"cannot read: {exc}") from None
             raise _Unreadable(self.source, f"damaged gzip file ({exc})") from None
         self.done = len(data) < self.block_bytes
         return data
@@ -289,8 +298,8 @@ class _CountingDecoder:
     """An incremental decoder that replaces undecodable bytes with U+FFFD and counts them."""
 
     ERRORS = "logflow.count"
-    # Decoding happens on one thread, one decoder at a time: the one decoding now counts.
-    decoding: _CountingDecoder | None = None
+    # The error handler is global; on each thread, the decoder decoding now counts.
+    decoding = threading.local()
 
     def __init__(self, encoding: str) -> None:
         self.errors = 0
@@ -298,11 +307,11 @@ class _CountingDecoder:
         self.decoder = codecs.getincrementaldecoder(encoding)(errors=self.ERRORS)
 
     def decode(self, data: bytes, *, final: bool) -> str:
-        _CountingDecoder.decoding = self
+        _CountingDecoder.decoding.now = self
         try:
             return self.decoder.decode(data, final=final)
         finally:
-            _CountingDecoder.decoding = None
+            _CountingDecoder.decoding.now = None
 
     def take_errors(self) -> int:
         errors, self.errors = self.errors, 0
@@ -311,8 +320,7 @@ class _CountingDecoder:
 
 def _count_replaced(error: UnicodeError) -> tuple[str, int]:
     assert isinstance(error, UnicodeDecodeError)
-    assert _CountingDecoder.decoding is not None
-    _CountingDecoder.decoding.errors += error.end - error.start
+    _CountingDecoder.decoding.now.errors += error.end - error.start
     return "\ufffd", error.end
 
 

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
 
+from logflow.errors import OutputError
 from logflow.schema import CONNECTION_KEY
 
 PARTITIONS = 64
@@ -28,6 +30,19 @@ SPILL_ROWS = 200_000
 BATCH_ROWS = 100_000
 
 TREE = pl.struct(*CONNECTION_KEY[:-1], root=pl.col("conn_id").str.extract(r"^([^.]+)", 1))
+
+
+@contextmanager
+def writing_scratch() -> Iterator[None]:
+    """Turn a failure to write temporary files into an :class:`OutputError` that says where."""
+    try:
+        yield
+    except OSError as exc:
+        msg = (
+            f"cannot write temporary files in {tempfile.gettempdir()}: {exc.strerror or exc}; "
+            "set TMPDIR to a folder with room"
+        )
+        raise OutputError(msg) from None
 
 
 class TreeEvents:
@@ -61,7 +76,8 @@ class TreeEvents:
             self._spill()
 
     def batches(self) -> Iterator[pl.LazyFrame]:
-        """All rows kept, in batches that each hold whole trees, rows in the order added."""
+        """All rows kept, in batches that each hold whole trees; the rows of a tree in the
+        order they were added."""
         if self.folder is None:
             yield pl.concat(self.frames).lazy()
             return
@@ -89,6 +105,10 @@ class TreeEvents:
 
     def _spill(self) -> None:
         """Append the rows held to their partitions' files."""
+        with writing_scratch():
+            self._write_partitions()
+
+    def _write_partitions(self) -> None:
         if self.folder is None:
             self.folder = tempfile.TemporaryDirectory(prefix="logflow-")
         rows = pl.concat(self.frames).with_columns(part=TREE.hash(seed=0) % PARTITIONS)

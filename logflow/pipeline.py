@@ -23,6 +23,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -36,13 +37,13 @@ from logflow.diagnose import (
     proxy_failures,
     races,
 )
-from logflow.errors import LogflowError
+from logflow.errors import LogflowError, OutputError
 from logflow.events import to_events
 from logflow.inputs import BLOCK_BYTES, Block, Inputs, Skipped, Text, text_blocks
-from logflow.partition import SPILL_ROWS, TreeEvents
+from logflow.partition import SPILL_ROWS, TreeEvents, writing_scratch
 from logflow.records import group_records, record_chunks
 from logflow.schema import CFNETWORK_KINDS, EVENT_SCHEMA, NETWORK_KINDS, OTHER, UNPARSED
-from logflow.tree import PROCESS, connections, tree_events
+from logflow.tree import NODE, PROCESS, connections, tls_stream_links, tree_events
 
 # A chunk is parsed on one thread, start to end: Polars' in-memory engine does that with less
 # work than the streaming one, which splits each chunk again (measured: 20% less CPU time).
@@ -79,7 +80,17 @@ class Tables:
         files = pl.scan_ipc(sorted(self.folder.glob(f"{name}-*.arrow")))
         if name == "path_changes":
             return group_system_changes(files).collect(engine=ENGINE)
-        return _sorted(files.collect(engine=ENGINE), TABLE_ORDER[name])
+        table = files.collect(engine=ENGINE)
+        if name == "connections":
+            # A QUIC connection and its TLS stream are two trees, maybe of two batches.
+            links = tls_stream_links(table.lazy())
+            linked = (
+                table.lazy()
+                .select(NODE)
+                .join(links, on=list(NODE), how="left", nulls_equal=True, maintain_order="left")
+            )
+            table = table.with_columns(linked.collect(engine=ENGINE)["tls_stream_of"])
+        return _sorted(table, TABLE_ORDER[name])
 
 
 TABLE_NAMES = ("connections", "races", "proxy_failures", "path_changes")
@@ -108,6 +119,8 @@ class Parsed:
     tables: Tables
     kept: pl.DataFrame | Path | None
     """Every record (in memory), the events written to a Parquet file, or nothing."""
+    kept_other: bool = False
+    """Whether the events written to a file include other and unparsed records."""
 
     @property
     def records(self) -> pl.DataFrame:
@@ -121,6 +134,9 @@ class Parsed:
     def events(self, *, keep_other: bool = False) -> pl.LazyFrame:
         """The events table: Network-framework events, plus other and unparsed records if asked."""
         if isinstance(self.kept, Path):
+            if keep_other and not self.kept_other:
+                msg = f"{self.kept} holds Network events only; parse with keep_other=True"
+                raise LogflowError(msg)
             return pl.scan_parquet(self.kept).filter(
                 pl.col("kind").is_in(event_kinds(keep_other=keep_other))
             )
@@ -155,7 +171,7 @@ class Parsed:
 
 
 def parse(
-    paths: Iterable[str | Path],
+    paths: Iterable[str | Path] | str | Path,
     *,
     keep: Keep = "records",
     events_file: Path | None = None,
@@ -179,9 +195,12 @@ def parse(
         Chunks parsed at once; one per core by default.
     block_bytes, spill_rows
         How much of a file is read at once, and how many tree rows are held in memory before
-        they go to disk. The results depend on none of ``workers``, ``block_bytes`` and
-        ``spill_rows``; tests and benchmarks set them.
+        they go to disk; tests and benchmarks set them. The results depend on none of
+        ``workers``, ``block_bytes`` and ``spill_rows``, but for what is judged from a file's
+        first block: its encoding, CR-only line ends, binary data, emptiness.
     """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
     inputs = Inputs(list(paths), block_bytes=block_bytes)
     return _parse_blocks(
         inputs.blocks(),
@@ -218,8 +237,6 @@ def read(paths: Iterable[str | Path] | str | Path, *, keep_other: bool = False) 
     >>> events = read("sample_logs/logshow-default-race.log")  # doctest: +SKIP
     >>> events.filter(pl.col("conn_id") == "C8.1.2").collect()  # doctest: +SKIP
     """
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
     return parse(paths).events(keep_other=keep_other)
 
 
@@ -252,6 +269,7 @@ def _parse_blocks(
                 collector.add(chunk, records)
                 if progress is not None:
                     progress(collector.lines_read)
+            collector.finish()
         finally:
             collector.close()
         return collector.parsed(sources=tuple(sources), skipped=tuple(skipped))
@@ -332,14 +350,41 @@ class _Collector:
         assert self.events_file is not None
         table = records.filter(pl.col("kind").is_in(self.event_kinds)).select(*EVENT_SCHEMA)
         arrow = table.to_arrow()
-        if self.writer is None:
-            self.writer = pq.ParquetWriter(self.events_file, arrow.schema, compression="zstd")
-        self.writer.write_table(arrow)
+        with self._writing():
+            if self.writer is None:
+                self.writer = pq.ParquetWriter(self._partial, arrow.schema, compression="zstd")
+            self.writer.write_table(arrow)
+
+    @property
+    def _partial(self) -> Path:
+        """Where the events are written until the parse is done: a failed parse leaves no
+        events file beside the tables of an earlier one."""
+        assert self.events_file is not None
+        return self.events_file.with_name(f".{self.events_file.name}.partial")
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            msg = f"{self.events_file}: cannot write: {exc.strerror or exc}"
+            raise OutputError(msg) from None
+
+    def finish(self) -> None:
+        """Close the events file, under its own name."""
+        if self.writer is not None:
+            with self._writing():
+                self.writer.close()
+                self.writer = None
+                assert self.events_file is not None
+                self._partial.replace(self.events_file)
 
     def close(self) -> None:
+        """Drop what a parse that failed half-way wrote."""
         if self.writer is not None:
             self.writer.close()
             self.writer = None
+            self._partial.unlink(missing_ok=True)
 
     def parsed(self, *, sources: tuple[str, ...], skipped: tuple[Skipped, ...]) -> Parsed:
         kept: pl.DataFrame | Path | None = None
@@ -359,6 +404,7 @@ class _Collector:
             .agg(pl.col("events").sum()),
             tables=_tables(self.trees),
             kept=kept,
+            kept_other=self.event_kinds != NETWORK_KINDS,
         )
 
 
@@ -370,11 +416,12 @@ def _tables(trees: TreeEvents) -> Tables:
     Each batch's tables go to Arrow files (their size grows with the input, not the memory);
     the tables read them back, sorted, when collected.
     """
-    tables = Tables(Path(tempfile.mkdtemp(prefix="logflow-tables-")))
-    weakref.finalize(tables, shutil.rmtree, tables.folder, ignore_errors=True)
-    for number, built in enumerate(map(_batch_tables, trees.batches())):
-        for name, table in zip(TABLE_NAMES, built, strict=True):
-            table.write_ipc(tables.folder / f"{name}-{number:06d}.arrow")
+    with writing_scratch():
+        tables = Tables(Path(tempfile.mkdtemp(prefix="logflow-tables-")))
+        weakref.finalize(tables, shutil.rmtree, tables.folder, ignore_errors=True)
+        for number, built in enumerate(map(_batch_tables, trees.batches())):
+            for name, table in zip(TABLE_NAMES, built, strict=True):
+                table.write_ipc(tables.folder / f"{name}-{number:06d}.arrow")
     return tables
 
 

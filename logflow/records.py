@@ -81,18 +81,17 @@ def record_chunks(blocks: Iterable[Block]) -> Iterator[Block]:
     """The same lines again, in blocks that each hold whole records.
 
     An input is read in blocks that may end inside a record (between a ``cancelled`` line and
-    its summary block). Each block is cut again before its last row with an envelope (such a
-    row starts a record whatever stands above it, and the lines below it depend on nothing
-    above it); the lines from there go with the next block of the same input. A block with an
-    Xcode 15 metadata line is not cut: there a line's record can depend on any line of the
-    paste.
+    its summary block). Each block is cut again before its last line that starts a record
+    whatever stands above it, and below which nothing depends on what stands above: a row
+    with an envelope, a line of `log`'s preamble or trailer, or the line after an Xcode 15
+    metadata line. The lines from there go with the next block of the same input.
     """
     carried: Block | None = None
     for block in blocks:
         if carried is not None:
             block = carried.then(block)
             carried = None
-        at = 0 if block.last else _last_row(block.lines)
+        at = 0 if block.last else _last_cut(block.lines)
         if at:
             block, carried = block.split(at)
             yield block
@@ -102,22 +101,23 @@ def record_chunks(blocks: Iterable[Block]) -> Iterator[Block]:
             carried = block
 
 
-def _last_row(lines: pl.Series) -> int:
-    """Index of the last line after the first that starts a record whatever stands above it;
-    0 if none does, or if the lines hold an Xcode 15 metadata line."""
+def _last_cut(lines: pl.Series) -> int:
+    """Index of the last line after the first before which the lines can be cut; 0 if none."""
     envelope = grammar.load("envelope")
-    if lines.str.contains(_pattern_of(envelope, CLOSING_SHAPES)).any():
-        return 0
-    # A line that one of the first shapes matches is a row or a frame line (the order of the
-    # shapes, first match wins, makes it one); one pattern tests for all of them at once.
+    # Most exports are rows that one of the first shapes matches (first match wins, so such a
+    # line is a row or a frame line): one pattern finds them. Other lines are shaped in full.
     leading = itertools.takewhile(lambda s: s.kind in (*ROW_SHAPES, *FRAME_SHAPES), envelope.shapes)
-    starts = _pattern_of(envelope, tuple(shape.kind for shape in leading))
+    rows = _pattern_of(envelope, tuple(shape.kind for shape in leading))
     window = 64
     while True:
         start = max(lines.len() - window, 1)
-        rows = lines[start:].str.contains(starts).arg_true()
-        if rows.len():
-            return start + int(rows[-1])
+        found = lines[start:].str.contains(rows).arg_true()
+        if not found.len():
+            shape = envelope.match(lines[start - 1 :]).struct.field("kind")
+            cut = shape.is_in((*ROW_SHAPES, *FRAME_SHAPES)) | shape.shift(1).is_in(CLOSING_SHAPES)
+            found = cut.fill_null(False)[1:].arg_true()
+        if found.len():
+            return start + int(found[-1])
         if start == 1:
             return 0
         window *= 8
@@ -229,8 +229,17 @@ def _starts_record() -> pl.Expr:
         .over("source")
     )
     under_row = anchor.is_in(ROW_SHAPES).fill_null(False)
-    xcode_metadata = (shape == "metadata_line").any().over("source")
-    alone = shape.is_in(("bare", "blank")) & ~under_row & ~xcode_metadata
+    # In an Xcode 15 paste a message runs down to its metadata line: a line whose next row,
+    # frame or metadata line below is a metadata line belongs to the record that one closes.
+    closed_below = (
+        pl.when(shape.is_in((*ROW_SHAPES, *FRAME_SHAPES, *CLOSING_SHAPES)))
+        .then(shape)
+        .backward_fill()
+        .over("source")
+        .is_in(CLOSING_SHAPES)
+        .fill_null(False)
+    )
+    alone = shape.is_in(("bare", "blank")) & ~under_row & ~closed_below
     return (
         previous.is_null()
         | shape.is_in(ROW_SHAPES)

@@ -362,14 +362,20 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
         )
         .join(_behind_proxy(nodes), on=list(NODE), how="left", nulls_equal=True)
         .with_columns(via_proxy=pl.col("via_proxy").fill_null(False))
-        .join(_tls_streams(nodes), on=list(NODE), how="left", nulls_equal=True)
+        .join(tls_stream_links(nodes), on=list(NODE), how="left", nulls_equal=True)
     )
 
 
-def _tls_streams(nodes: pl.LazyFrame) -> pl.LazyFrame:
-    """``tls_stream_of``: on a QUIC connection's TLS stream (C2), the QUIC handler it serves."""
-    return nodes.filter(pl.col("tls_stream_id").is_not_null()).select(
-        *PROCESS, conn_id="tls_stream_id", tls_stream_of="conn_id"
+def tls_stream_links(nodes: pl.LazyFrame) -> pl.LazyFrame:
+    """``tls_stream_of``: on a QUIC connection's TLS stream (C2), the QUIC handler it serves.
+
+    The two are different trees (C2 and C1), so whoever builds the trees a batch at a time
+    links them again over the whole table.
+    """
+    return (
+        nodes.filter(pl.col("tls_stream_id").is_not_null())
+        .select(*PROCESS, conn_id="tls_stream_id", tls_stream_of="conn_id")
+        .unique(NODE, keep="first", maintain_order=True)
     )
 
 

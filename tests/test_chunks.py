@@ -13,10 +13,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from logflow.inputs import Inputs
 from logflow.partition import TreeEvents
 from logflow.pipeline import Parsed, parse
+from logflow.records import record_chunks
 
-from conftest import corpus_files, generated_log, sample_files
+from conftest import SAMPLES, corpus_files, generated_log, sample_files
 
 TABLES = ("connections", "races", "proxy_failures", "path_changes")
 
@@ -84,7 +86,7 @@ def test_spilled_rows_come_back_whole_and_in_order() -> None:
 
 
 def test_every_sample_and_real_paste_in_chunks_parses_as_in_one_pass() -> None:
-    """Each bundled sample and corpus paste, read in 2 KB blocks, two files at once."""
+    """Each bundled sample and corpus paste, read in 4 KB blocks, two files at once."""
     paths = [*sample_files(), *corpus_files()]
     assert_same(chunked(paths, block_bytes=4096, spill_rows=500), whole(paths))
 
@@ -112,3 +114,54 @@ def test_tables_outlive_the_parse_and_their_files_do_not() -> None:
     gc.collect()
     assert not folder.exists()
     assert conns.collect().height > 0
+
+
+def test_every_style_is_cut_into_chunks(tmp_path: Path) -> None:
+    """ndjson, pretty JSON, Console key/value and Xcode 15 exports are read a block at a time
+    too (not held whole), and parse as in one pass."""
+    for name in ("logshow.ndjson", "logshow.json", "console-kv-blocks.log", "xcode15-metadata.log"):
+        sample = (SAMPLES / name).read_text(encoding="utf-8")
+        path = tmp_path / name
+        path.write_text(sample * 20, encoding="utf-8")
+        blocks = list(record_chunks(Inputs([path], block_bytes=len(sample)).blocks()))
+        assert len(blocks) > 5, name
+        assert_same(chunked([path], block_bytes=len(sample)), whole([path]))
+
+
+def test_an_xcode_paste_below_does_not_regroup_lines_above(tmp_path: Path) -> None:
+    """Bare notes at the top of a file stay records of their own, whether or not the Xcode 15
+    paste further down is in the same block."""
+    row = (SAMPLES / "logshow-default-race.log").read_text().splitlines()[1]
+    xcode = (SAMPLES / "xcode15-metadata.log").read_text()
+    path = tmp_path / "mixed.log"
+    path.write_text(f"note one\nnote two\n{row}\n" + xcode, encoding="utf-8")
+    slow = whole([path])
+    assert slow.records["n_lines"].head(2).to_list() == [1, 1]
+    assert_same(chunked([path], block_bytes=300), slow)
+
+
+def test_tls_streams_stay_linked_when_the_trees_are_spilled() -> None:
+    """C42 is the TLS stream of C41.1.1.1: two trees, linked however they are batched."""
+    path = SAMPLES / "device-relay.log"
+    for spill_rows in (1 << 30, 1):
+        conns = parse([path], spill_rows=spill_rows).connections().collect()
+        links = conns.filter(pl.col("tls_stream_of").is_not_null())
+        assert links.select("conn_id", "tls_stream_of").rows() == [("C42", "C41.1.1.1")]
+
+
+def test_a_failed_export_leaves_no_events_file(tmp_path: Path) -> None:
+    """An export that fails half-way (a damaged gzip after a good file) leaves no partial
+    events.parquet behind."""
+    import gzip
+
+    from logflow.errors import InputError
+    from logflow.export import export
+
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    good = (SAMPLES / "logshow-default-race.log").read_bytes()
+    (folder / "a.log").write_bytes(good)
+    (folder / "b.log.gz").write_bytes(gzip.compress(good * 50)[:-200])
+    with pytest.raises(InputError, match="damaged gzip"):
+        export([folder], tmp_path / "out", block_bytes=4096)
+    assert list((tmp_path / "out").iterdir()) == []
