@@ -82,14 +82,7 @@ class Tables:
             return group_system_changes(files).collect(engine=ENGINE)
         table = files.collect(engine=ENGINE)
         if name == "connections":
-            # A QUIC connection and its TLS stream are two trees, maybe of two batches.
-            links = tls_stream_links(table.lazy())
-            linked = (
-                table.lazy()
-                .select(NODE)
-                .join(links, on=list(NODE), how="left", nulls_equal=True, maintain_order="left")
-            )
-            table = table.with_columns(linked.collect(engine=ENGINE)["tls_stream_of"])
+            table = _link_tls_streams(table)
         return _sorted(table, TABLE_ORDER[name])
 
 
@@ -423,6 +416,22 @@ def _tables(trees: TreeEvents) -> Tables:
             for name, table in zip(TABLE_NAMES, built, strict=True):
                 table.write_ipc(tables.folder / f"{name}-{number:06d}.arrow")
     return tables
+
+
+def _link_tls_streams(conns: pl.DataFrame) -> pl.DataFrame:
+    """Link each QUIC connection's TLS stream again over the whole table: the two are two
+    trees, maybe built in two batches. Only the few rows that can be streams are joined."""
+    links = tls_stream_links(conns.lazy()).collect(engine=ENGINE)
+    rows = conns["conn_id"].is_in(links["conn_id"].implode()).arg_true()
+    if rows.is_empty():
+        return conns
+    linked = (
+        conns[rows]
+        .select(NODE)
+        .join(links, on=list(NODE), how="left", nulls_equal=True, maintain_order="left")
+    )
+    column = conns["tls_stream_of"].clone().scatter(rows, linked["tls_stream_of"])
+    return conns.with_columns(column)
 
 
 def _sorted(frame: pl.DataFrame, by: tuple[str, ...]) -> pl.DataFrame:
