@@ -14,6 +14,7 @@ import polars as pl
 
 from logflow import grammar
 from logflow.errnos import errno_name, errno_text
+from logflow.events import root_of
 from logflow.tree import NODE, PROCESS
 
 # Changes to two or more connections, each within a second of the last, are one change of the
@@ -258,8 +259,9 @@ def group_system_changes(changes: pl.LazyFrame) -> pl.LazyFrame:
         burst=gap.fill_null(True).cum_sum().over(what)
     )
     burst = [*what, "burst"]
-    root = pl.col("conn_id").str.split(".").list.first()
-    connection = pl.concat_str("process", "pid", root, separator="/", ignore_nulls=True)
+    connection = pl.concat_str(
+        "process", "pid", root_of(pl.col("conn_id")), separator="/", ignore_nulls=True
+    )
     shared = connection.n_unique().over(burst) >= SYSTEM_MIN_CONNECTIONS
     started = pl.col("ts").min().over(burst).alias("started")
     numbered = bursts.with_columns(

@@ -109,6 +109,11 @@ def parent_of(conn_id: pl.Expr) -> pl.Expr:
     return pl.when(parts.list.len() > 1).then(parts.list.head(parts.list.len() - 1).list.join("."))
 
 
+def root_of(conn_id: pl.Expr) -> pl.Expr:
+    """``C8`` for ``C8.1.1``: the connection a handler belongs to, the root of its tree."""
+    return conn_id.str.split(".").list.first()
+
+
 def _hex(text: pl.Expr) -> pl.Expr:
     return text.str.strip_prefix("0x").str.to_integer(base=16, strict=False)
 

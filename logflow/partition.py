@@ -21,6 +21,7 @@ import polars as pl
 import pyarrow as pa
 
 from logflow.errors import OutputError
+from logflow.events import root_of
 from logflow.schema import CONNECTION_KEY
 
 PARTITIONS = 64
@@ -29,7 +30,7 @@ SPILL_ROWS = 200_000
 # Once on disk, the trees of about this many rows are built at once.
 BATCH_ROWS = 100_000
 
-TREE = pl.struct(*CONNECTION_KEY[:-1], root=pl.col("conn_id").str.extract(r"^([^.]+)", 1))
+TREE = pl.struct(*CONNECTION_KEY[:-1], root=root_of(pl.col("conn_id")))
 
 
 @contextmanager

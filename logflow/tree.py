@@ -34,7 +34,7 @@ import polars as pl
 
 from logflow import grammar
 from logflow.errnos import errno_code, errno_name, errno_text
-from logflow.events import endpoint_host, parent_of
+from logflow.events import endpoint_host, parent_of, root_of
 from logflow.schema import CFNETWORK_KINDS, CONNECTION_KEY, NETWORK_KINDS
 
 NODE = CONNECTION_KEY
@@ -119,7 +119,7 @@ def connections(events: pl.LazyFrame) -> pl.LazyFrame:
     nodes = nodes.join(_tasks(events), on=list(NODE), how="left", nulls_equal=True)
     nodes = nodes.with_columns(
         parent_id=parent_of(pl.col("conn_id")),
-        root_id=pl.col("conn_id").str.split(".").list.first(),
+        root_id=root_of(pl.col("conn_id")),
         depth=pl.col("conn_id").str.count_matches(".", literal=True).cast(pl.Int32),
     )
     nodes = _with_subtree(_with_family(nodes))
