@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import AnyStr, BinaryIO
 
 import polars as pl
 
@@ -226,51 +226,41 @@ def _decoded(stream: BinaryIO, source: str, block_bytes: int) -> Iterator[tuple[
     if raw.done and not first.decode("utf-16" if utf16 else "utf-8", errors="replace").strip():
         raise _Unreadable(source, "empty file, nothing to read")
     if utf16:
-        yield from _utf16_blocks(raw, first)
+        # A UTF-16 line end is two bytes: decode first, then cut the text.
+        decoder = _CountingDecoder("utf-16")
+        texts = ((decoder.decode(data, final=last), last) for data, last in raw.pieces(first))
+        for text, last in _whole_lines(texts):
+            yield text, decoder.take_errors(), last
     else:
-        yield from _utf8_blocks(raw, first)
+        # A UTF-8 line end is one byte: cut the bytes, then decode each block once.
+        decoder = _CountingDecoder("utf-8-sig")
+        for data, last in _whole_lines(raw.pieces(first)):
+            yield decoder.decode(data, final=last), decoder.take_errors(), last
 
 
-def _utf8_blocks(raw: _BlockReader, data: bytes) -> Iterator[tuple[str, int, bool]]:
-    """UTF-8 blocks, cut at a line end before decoding: a line end is always one byte."""
-    decoder = _CountingDecoder("utf-8-sig")
-    # Old Mac line ends: a file whose first block has CRs and no LF ends each line with CR.
-    cr_only = b"\n" not in data and b"\r" in data
-    pending = b""
-    while True:
+def _whole_lines(pieces: Iterator[tuple[AnyStr, bool]]) -> Iterator[tuple[AnyStr, bool]]:
+    """The pieces of a stream (bytes or text) cut again to end at a line end: (piece, last).
+
+    Old Mac line ends: a stream whose first line end is a CR not followed by LF ends each
+    line with CR.
+    """
+    pending = None
+    cr_only = None
+    for piece, last in pieces:
+        lf, cr = ("\n", "\r") if isinstance(piece, str) else (b"\n", b"\r")
+        if pending:
+            piece = pending + piece
+        if cr_only is None and (lf in piece or cr in piece.rstrip(cr)):
+            cr_only = lf not in piece
         if cr_only:
-            data = data.replace(b"\r", b"\n")
-        data = pending + data if pending else data
-        if raw.done:
-            yield decoder.decode(data, final=True), decoder.take_errors(), True
+            piece = piece.replace(cr, lf)
+        if last:
+            yield piece, True
             return
-        cut = data.rfind(b"\n") + 1
-        pending = data[cut:]
+        cut = piece.rfind(lf) + 1
+        pending = piece[cut:]
         if cut:
-            yield decoder.decode(data[:cut], final=False), decoder.take_errors(), False
-        data = raw.read()
-
-
-def _utf16_blocks(raw: _BlockReader, data: bytes) -> Iterator[tuple[str, int, bool]]:
-    """UTF-16 blocks, decoded first, then cut at a line end."""
-    decoder = _CountingDecoder("utf-16")
-    text = decoder.decode(data, final=raw.done)
-    cr_only = "\n" not in text and "\r" in text
-    pending = ""
-    while True:
-        if cr_only:
-            text = text.replace("\r", "\n")
-        text = pending + text
-        if raw.done:
-            yield text, decoder.take_errors(), True
-            return
-        cut = text.rfind("\n") + 1
-        pending = text[cut:]
-        if cut:
-            yield text[:cut], decoder.take_errors(), False
-        text = decoder.decode(raw.read(), final=False)
-        if raw.done:
-            text += decoder.decode(b"", final=True)
+            yield piece[:cut], False
 
 
 class _BlockReader:
@@ -282,6 +272,13 @@ class _BlockReader:
         self.done = False
         magic = stream.peek(2)[:2] if hasattr(stream, "peek") else b""
         self.stream: BinaryIO = gzip.GzipFile(fileobj=stream) if magic == b"\x1f\x8b" else stream
+
+    def pieces(self, first: bytes) -> Iterator[tuple[bytes, bool]]:
+        """``first`` (already read), then every next block: (data, last)."""
+        yield first, self.done
+        while not self.done:
+            data = self.read()
+            yield data, self.done
 
     def read(self) -> bytes:
         try:

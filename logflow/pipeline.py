@@ -190,7 +190,7 @@ def parse(
         How much of a file is read at once, and how many tree rows are held in memory before
         they go to disk; tests and benchmarks set them. The results depend on none of
         ``workers``, ``block_bytes`` and ``spill_rows``, but for what is judged from a file's
-        first block: its encoding, CR-only line ends, binary data, emptiness.
+        first block: its encoding, binary data, emptiness.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]

@@ -103,3 +103,16 @@ def test_gzip_is_read_in_blocks(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(text.encode()))
     (whole,), _ = read_texts([path], block_bytes=100)
     assert whole.text == text
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_in_small_blocks_gives_the_same_lines(tmp_path: Path, encoding: str) -> None:
+    """A UTF-16 export read a few bytes at a time comes out line for line, CR-only ends too."""
+    text = "".join(f"{i} {LINE} \u2014\n" for i in range(30))
+    for name, body in (("lf.log", text), ("cr.log", text.replace("\n", "\r"))):
+        path = tmp_path / f"{encoding}-{name}"
+        path.write_bytes(codecs.BOM_UTF16_LE if encoding.endswith("le") else codecs.BOM_UTF16_BE)
+        with path.open("ab") as f:
+            f.write(body.encode(encoding))
+        (whole,), _ = read_texts([path], block_bytes=50)
+        assert (whole.text, whole.decode_errors) == (text, 0)
