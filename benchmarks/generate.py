@@ -63,6 +63,21 @@ def mdns_row(message: str) -> tuple:
     )
 
 
+def runningboard_row(category: str, message: str) -> tuple:
+    """A row of runningboardd, which manages app processes: pid 163, its own subsystem."""
+    return (
+        "runningboardd",
+        163,
+        "0x4d2",
+        "0x0",
+        "Default",
+        "RunningBoard",
+        f"com.apple.runningboard:{category}",
+        message,
+        None,
+    )
+
+
 @dataclass
 class Process:
     """One running instance of a program: a pid and its own connection numbering."""
@@ -241,17 +256,10 @@ class Generator:
                 "by reading plist directly",
                 category="",
             )
-            yield (
-                "runningboardd",
-                163,
-                "0x4d2",
-                "0x0",
-                "Default",
-                "RunningBoard",
-                "com.apple.runningboard:process",
+            yield runningboard_row(
+                "process",
                 f"[app<{proc.bundle}(501)>:{proc.pid}] Ignoring jetsam update because this "
                 "process is not memory-managed",
-                None,
             )
         if proc.uses_cfnetwork:
             yield cf(
@@ -639,19 +647,12 @@ class Generator:
                 f"{r.choice(['Addr', 'AAAA', 'HTTPS'])}) START PID[{pid}](Weather)",
             )
         if x < 0.40:
-            return (
-                "runningboardd",
-                163,
-                "0x4d2",
-                "0x0",
-                "Default",
-                "RunningBoard",
-                "com.apple.runningboard:assertion",
+            return runningboard_row(
+                "assertion",
                 f"Acquiring assertion targeting [app<com.apple.weather({r.randint(500, 502)})>:"
                 f"{pid}] from originator [osservice<com.apple.WebKit.Networking(501)>:1023] "
                 f'with description <RBSAssertionDescriptor| "WebProcess Background Assertion" '
                 f"ID:163-1023-{r.randint(1000, 99999)} target:{pid}>",
-                None,
             )
         if x < 0.55:
             return (
