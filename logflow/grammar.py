@@ -43,6 +43,8 @@ from logflow.errors import GrammarLoadError
 
 ROW = "__row"
 HEAD = "__head"
+# Texts looked at to guess whether most texts have a shape (Shape.test_first).
+TEST_SAMPLE = 256
 # A free-text terminal at the end of a shape, followed by nothing but the end of the text:
 # `(?P<NOTE__57>.+)` then closing parentheses, optional marks and empty alternatives.
 FREE_TAIL = re.compile(r"\(\?P<(?P<group>\w+)>\.\+\)(?P<after>(?:\)\??|\|\))*)\$$")
@@ -67,28 +69,55 @@ class Shape:
         return tail["group"] if tail else None
 
     @functools.cached_property
-    def capture_pattern(self) -> str:
-        """The pattern that extracts the captures of a text known to have this shape.
-
-        Capturing is the slow part of matching, and slower the more text a group spans. The
-        free text at the end (a message, a note) is whatever follows the rest, so the pattern
-        leaves it out: its group matches the empty string where the text would start, a group
-        around the rest (``__head``) says where that is, and :meth:`captures` slices it off.
-        """
+    def _head_and_after(self) -> tuple[str, str, bool]:
+        """The pattern before the free text's group and after it, and whether the free text
+        may be anything, even nothing: ``(?:(?P<X>.+))?`` last."""
         tail = FREE_TAIL.search(self.pattern)
-        if tail is None:
-            return self.pattern
-        empty = f"(?P<{tail['group']}>)" + tail["after"]
-        return f"^(?P<{HEAD}>{self.pattern[1 : tail.start()]}{empty})"
+        assert tail is not None
+        head, after = self.pattern[1 : tail.start()], tail["after"]
+        optional = head.endswith("(?:") and after.startswith(")?")
+        if optional:
+            # `(?:(?P<X>))?` would match the empty string two ways: that ambiguity alone
+            # keeps Rust's fastest capture engine (the one-pass DFA) from running.
+            head, after = head.removesuffix("(?:"), after.removeprefix(")?")
+        return head, after, optional and not after.strip(")")
 
-    def captures(self, texts: pl.Series) -> pl.DataFrame:
-        """``kind`` and one column per capture of texts that have this shape."""
+    @functools.cached_property
+    def capture_pattern(self) -> str:
+        """The pattern that extracts the captures, in a group around the whole (``__head``).
+
+        Capturing is the slow part of matching, and slower the more text a group spans, so the
+        free text at the end (a message, a note), which is whatever follows the rest, is left
+        out: its group matches the empty string where the text would start, ``__head`` ends
+        there, and :meth:`captures` slices the text off.
+        """
+        if self.free_tail is None:
+            return f"^(?P<{HEAD}>{self.pattern[1:-1]})$"
+        head, after, _ = self._head_and_after
+        return f"^(?P<{HEAD}>{head}(?P<{self.free_tail}>){after})"
+
+    @functools.cached_property
+    def tests_itself(self) -> bool:
+        """Whether :attr:`capture_pattern` alone tells the texts of this shape.
+
+        It does without free text at the end; with free text that may be anything, a text
+        has the shape where the pattern reaches the free text's group. Free text that must
+        not be empty, or is one of several endings, needs the whole pattern to tell.
+        """
+        return self.free_tail is None or self._head_and_after[2]
+
+    def find(self, texts: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
+        """Which texts have this shape (a mask), and their ``kind`` and captures."""
         frame = texts.alias("text").to_frame()
-        if not self.groups:
-            return frame.with_columns(kind=pl.lit(self.kind)).select("kind")
-        frame = frame.with_columns(
-            pl.col("text").str.extract_groups(self.capture_pattern).struct.unnest()
-        )
+        if self.test_first(texts):
+            has_shape = texts.str.contains(self.pattern)
+            frame = frame.filter(has_shape).with_columns(self._extract())
+        else:
+            # capture_pattern tells the shape: the text has it where the pattern reached the
+            # free text's group, or the end.
+            frame = frame.with_columns(self._extract())
+            has_shape = frame[self.free_tail or HEAD].is_not_null()
+            frame = frame.filter(has_shape)
         if self.free_tail is not None:
             rest = pl.col("text").str.slice(pl.col(HEAD).str.len_chars())
             took = pl.col(self.free_tail).is_not_null() & (rest != "")
@@ -96,10 +125,25 @@ class Shape:
         by_capture: dict[str, list[str]] = {}
         for group in self.groups:
             by_capture.setdefault(_capture_of(group), []).append(group)
-        return frame.select(
-            pl.lit(self.kind).alias("kind"),
+        return has_shape, frame.with_columns(kind=pl.lit(self.kind)).select(
+            "kind",
             *(pl.coalesce(groups).alias(name) for name, groups in by_capture.items()),
         )
+
+    def _extract(self) -> pl.Expr:
+        return pl.col("text").str.extract_groups(self.capture_pattern).struct.unnest()
+
+    def test_first(self, texts: pl.Series) -> bool:
+        """Whether to find the texts of this shape before extracting their captures.
+
+        Extracting from a text of another shape costs about twice as much as testing it, and
+        from a text of this shape a test less. So the texts are tested first unless
+        :attr:`capture_pattern` can tell the shape and most of the first texts have it.
+        """
+        if not self.tests_itself:
+            return True
+        sample = texts.head(TEST_SAMPLE)
+        return sample.str.contains(self.pattern).sum() * 2 < sample.len()
 
 
 @dataclass(frozen=True)
@@ -145,9 +189,9 @@ class CompiledGrammar:
     def match(self, texts: pl.Series) -> pl.Series:
         """:meth:`extract` on a series of texts.
 
-        Each shape is tried, in order, on the texts no shape before it matched (a cheap test:
-        most fail at their first characters); then each shape's pattern extracts the captures
-        from the texts it matched, and only those.
+        Each shape is tried, in order, on the texts no shape before it matched (most fail at
+        their first characters); one pass of its pattern says which texts have it and extracts
+        their captures.
         """
         rows = pl.int_range(texts.len(), dtype=pl.UInt32, eager=True).alias(ROW)
         undecided = texts.is_not_null()
@@ -156,9 +200,9 @@ class CompiledGrammar:
         for shape in self.shapes:
             if left.is_empty():
                 break
-            hit = left.str.contains(shape.pattern)
+            hit, captured = shape.find(left)
             if hit.any():
-                found.append(shape.captures(left.filter(hit)).with_columns(pending.filter(hit)))
+                found.append(captured.with_columns(pending.filter(hit)))
                 pending, left = pending.filter(~hit), left.filter(~hit)
         matched = pl.concat(found, how="diagonal")
         return (
