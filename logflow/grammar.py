@@ -29,7 +29,8 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -43,8 +44,10 @@ from logflow.errors import GrammarLoadError
 
 ROW = "__row"
 HEAD = "__head"
-# Texts looked at to guess whether most texts have a shape (Shape.test_first).
+# Texts looked at to guess which shapes are common (CompiledGrammar.match).
 TEST_SAMPLE = 256
+# A plan is made again when more than 1 text in RARE has a shape it calls rare.
+RARE = 8
 # A free-text terminal at the end of a shape, followed by nothing but the end of the text:
 # `(?P<NOTE__57>.+)` then closing parentheses, optional marks and empty alternatives.
 FREE_TAIL = re.compile(r"\(\?P<(?P<group>\w+)>\.\+\)(?P<after>(?:\)\??|\|\))*)\$$")
@@ -106,44 +109,44 @@ class Shape:
         """
         return self.free_tail is None or self._head_and_after[2]
 
-    def find(self, texts: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
-        """Which texts have this shape (a mask), and their ``kind`` and captures."""
-        frame = texts.alias("text").to_frame()
-        if self.test_first(texts):
-            has_shape = texts.str.contains(self.pattern)
-            frame = frame.filter(has_shape).with_columns(self._extract())
+    def take(self, lines: pl.DataFrame, *, test_first: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The rows of ``lines`` (``__row``, ``text``) that have this shape, as ``__row``,
+        ``kind`` and the captures; and the rows that have not.
+
+        ``test_first`` finds the rows before extracting their captures. Extracting from a text
+        of another shape costs about twice as much as testing it, and from a text of this shape
+        a test less: where most texts have the shape, and :attr:`capture_pattern` can tell it,
+        one pass that extracts is faster.
+        """
+        if test_first or not self.tests_itself:
+            has_shape = lines["text"].str.contains(self.pattern)
+            mine = lines.filter(has_shape).lazy().with_columns(self._extract)
         else:
-            # capture_pattern tells the shape: the text has it where the pattern reached the
-            # free text's group, or the end.
-            frame = frame.with_columns(self._extract())
-            has_shape = frame[self.free_tail or HEAD].is_not_null()
-            frame = frame.filter(has_shape)
+            extracted = lines.lazy().with_columns(self._extract).collect()
+            # The text has the shape where the pattern reached the free text's group, or the end.
+            has_shape = extracted[self.free_tail or HEAD].is_not_null()
+            mine = extracted.filter(has_shape).lazy()
+        return self._captures(mine).collect(), lines.filter(~has_shape)
+
+    @functools.cached_property
+    def _extract(self) -> pl.Expr:
+        # Built once: building it compiles the pattern to learn the groups.
+        return pl.col("text").str.extract_groups(self.capture_pattern).struct.unnest()
+
+    def _captures(self, extracted: pl.LazyFrame) -> pl.LazyFrame:
+        """``__row``, ``kind`` and the captures, one column each, of the extracted groups."""
         if self.free_tail is not None:
             rest = pl.col("text").str.slice(pl.col(HEAD).str.len_chars())
             took = pl.col(self.free_tail).is_not_null() & (rest != "")
-            frame = frame.with_columns(pl.when(took).then(rest).alias(self.free_tail))
+            extracted = extracted.with_columns(pl.when(took).then(rest).alias(self.free_tail))
         by_capture: dict[str, list[str]] = {}
         for group in self.groups:
             by_capture.setdefault(_capture_of(group), []).append(group)
-        return has_shape, frame.with_columns(kind=pl.lit(self.kind)).select(
-            "kind",
+        return extracted.select(
+            ROW,
+            pl.lit(self.kind).alias("kind"),
             *(pl.coalesce(groups).alias(name) for name, groups in by_capture.items()),
         )
-
-    def _extract(self) -> pl.Expr:
-        return pl.col("text").str.extract_groups(self.capture_pattern).struct.unnest()
-
-    def test_first(self, texts: pl.Series) -> bool:
-        """Whether to find the texts of this shape before extracting their captures.
-
-        Extracting from a text of another shape costs about twice as much as testing it, and
-        from a text of this shape a test less. So the texts are tested first unless
-        :attr:`capture_pattern` can tell the shape and most of the first texts have it.
-        """
-        if not self.tests_itself:
-            return True
-        sample = texts.head(TEST_SAMPLE)
-        return sample.str.contains(self.pattern).sum() * 2 < sample.len()
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,8 @@ class CompiledGrammar:
     """Raw capture columns: lowercase terminal names, in grammar order."""
     source: str
     """The grammar's text."""
+    _plan: dict[str, tuple] = field(default_factory=dict, compare=False, repr=False)
+    """How :meth:`match` tries the shapes, while it works (``runs``)."""
 
     @functools.cached_property
     def lark(self) -> Lark:
@@ -189,28 +194,73 @@ class CompiledGrammar:
     def match(self, texts: pl.Series) -> pl.Series:
         """:meth:`extract` on a series of texts.
 
-        Each shape is tried, in order, on the texts no shape before it matched (most fail at
-        their first characters); one pass of its pattern says which texts have it and extracts
-        their captures.
+        Each shape is tried, in order, on the texts no shape before it matched; one pass of its
+        pattern says which texts have it and extracts their captures. Shapes that none of the
+        first texts has are tried together: one pass of their joint pattern finds the few texts
+        that may have one of them, and only those are tried shape by shape. (Every pass costs
+        a fraction of a millisecond however few texts it reads, and most shapes are rare.)
         """
-        rows = pl.int_range(texts.len(), dtype=pl.UInt32, eager=True).alias(ROW)
-        undecided = texts.is_not_null()
-        pending, left = rows.filter(undecided), texts.filter(undecided)
+        lines = pl.DataFrame(
+            {ROW: pl.int_range(texts.len(), dtype=pl.UInt32, eager=True), "text": texts}
+        ).filter(pl.col("text").is_not_null())
         found = [pl.DataFrame(schema={ROW: pl.UInt32, **self.dtype.to_schema()})]
-        for shape in self.shapes:
-            if left.is_empty():
+        plan = self._plan.get("runs") or self._runs(lines["text"].head(TEST_SAMPLE))
+        taken_by_rare = 0
+        for run, test_first in plan:
+            if lines.is_empty():
                 break
-            hit, captured = shape.find(left)
-            if hit.any():
-                found.append(captured.with_columns(pending.filter(hit)))
-                pending, left = pending.filter(~hit), left.filter(~hit)
+            if len(run) == 1:
+                taken, lines = run[0].take(lines, test_first=test_first)
+                found.append(taken)
+                continue
+            may = lines["text"].str.contains(_either(run))
+            candidates, lines = lines.filter(may), lines.filter(~may)
+            taken_by_rare += candidates.height
+            for shape in run:
+                if candidates.is_empty():
+                    break
+                taken, candidates = shape.take(candidates, test_first=True)
+                found.append(taken)
+            lines = lines.vstack(candidates)
+        # The plan holds while the shapes it calls rare stay rare: planning anew every time
+        # would use every pattern of the grammar every time.
+        self._plan["runs"] = plan if taken_by_rare * RARE < texts.len() else None
         matched = pl.concat(found, how="diagonal")
         return (
-            rows.to_frame()
+            pl.int_range(texts.len(), dtype=pl.UInt32, eager=True)
+            .alias(ROW)
+            .to_frame()
             .join(matched, on=ROW, how="left", maintain_order="left")
             .select(pl.struct(*self.dtype.to_schema()))
             .to_series()
         )
+
+    def either(self, kinds: Iterable[str]) -> str:
+        """One pattern that matches what any shape of these kinds matches."""
+        wanted = set(kinds)
+        return _either(tuple(shape for shape in self.shapes if shape.kind in wanted))
+
+    def _runs(self, sample: pl.Series) -> list[tuple[tuple[Shape, ...], bool]]:
+        """The shapes in order, in runs: a shape some of the ``sample`` texts have, alone,
+        and the shapes between them, together; each run with whether to test its texts
+        before extracting (:meth:`Shape.take`)."""
+        runs: list[tuple[tuple[Shape, ...], bool]] = []
+        rare: list[Shape] = []
+        left = sample
+        for shape in self.shapes:
+            has_shape = left.str.contains(shape.pattern)
+            count = has_shape.sum()
+            if count == 0:
+                rare.append(shape)
+                continue
+            left = left.filter(~has_shape)
+            if rare:
+                runs.append((tuple(rare), True))
+                rare = []
+            runs.append(((shape,), count * 2 < sample.len()))
+        if rare:
+            runs.append((tuple(rare), True))
+        return runs
 
     def parse_with_lark(self, text: str) -> dict[str, str | None] | None:
         """Parse one text with Lark, trying the shapes in order; None if none matches.
@@ -231,6 +281,12 @@ class CompiledGrammar:
                     row[name] = str(token)
             return row
         return None
+
+
+@functools.cache
+def _either(shapes: tuple[Shape, ...]) -> str:
+    """One pattern that matches what any of the shapes matches."""
+    return "|".join(f"(?:{shape.pattern})" for shape in shapes)
 
 
 def _capture_of(group: str) -> str:

@@ -107,7 +107,7 @@ def _last_cut(lines: pl.Series) -> int:
     # Most exports are rows that one of the first shapes matches (first match wins, so such a
     # line is a row or a frame line): one pattern finds them. Other lines are shaped in full.
     leading = itertools.takewhile(lambda s: s.kind in (*ROW_SHAPES, *FRAME_SHAPES), envelope.shapes)
-    rows = _pattern_of(envelope, tuple(shape.kind for shape in leading))
+    rows = envelope.either(shape.kind for shape in leading)
     window = 64
     while True:
         start = max(lines.len() - window, 1)
@@ -121,11 +121,6 @@ def _last_cut(lines: pl.Series) -> int:
         if start == 1:
             return 0
         window *= 8
-
-
-def _pattern_of(envelope: grammar.CompiledGrammar, kinds: tuple[str, ...]) -> str:
-    """One pattern that matches what any of the shapes of these kinds matches."""
-    return "|".join(f"(?:{shape.pattern})" for shape in envelope.shapes if shape.kind in kinds)
 
 
 def group_records(lines: pl.DataFrame) -> pl.LazyFrame:
@@ -208,14 +203,15 @@ def _shape_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
     lines = lines.with_columns(
         shape=pl.when(pl.col("too_long")).then(pl.lit("damaged")).otherwise(shape)
     )
-    # Does a line without an envelope carry a Network-framework message of its own?
-    loose = pl.when(pl.col("shape").is_in(("indented", "bare"))).then(
-        pl.col("env").struct.field("message")
-    )
-    lines = grammar.load("message").extract(lines, loose, into="loose")
-    loose_kind = pl.col("loose").struct.field("kind")
-    return lines.with_columns(network=loose_kind.is_not_null() & (loose_kind != UNKNOWN)).drop(
-        "loose"
+    # Does a line without an envelope carry a Network-framework message of its own? (A shape
+    # of message.lark other than `unknown`, which matches anything.)
+    message = grammar.load("message")
+    network = message.either(kind for kind in message.kinds if kind != UNKNOWN)
+    loose = pl.col("shape").is_in(("indented", "bare"))
+    return lines.with_columns(
+        network=(loose & pl.col("env").struct.field("message").str.contains(network)).fill_null(
+            False
+        )
     )
 
 
