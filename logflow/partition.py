@@ -112,14 +112,19 @@ class TreeEvents:
     def _write_partitions(self) -> None:
         if self.folder is None:
             self.folder = tempfile.TemporaryDirectory(prefix="logflow-")
-        rows = pl.concat(self.frames).with_columns(part=TREE.hash(seed=0) % PARTITIONS)
-        for (part,), frame in rows.partition_by("part", as_dict=True, include_key=False).items():
-            assert isinstance(part, int)
-            table = frame.to_arrow()
-            if part not in self.writers:
-                self.writers[part] = pa.ipc.new_file(self._path(part), table.schema)
-            self.writers[part].write_table(table)
-            self.rows_in[part] += frame.height
+        part = (TREE.hash(seed=0) % PARTITIONS).alias("part")
+        # Sorted by partition (stably: a tree's rows stay in order), converted once, and cut.
+        rows = pl.concat(self.frames).sort(part, maintain_order=True)
+        counts = rows.select(part.value_counts(sort=False)).unnest("part").sort("part")
+        table = rows.to_arrow()
+        offset = 0
+        for number, count in counts.iter_rows():
+            piece = table.slice(offset, count)
+            offset += count
+            if number not in self.writers:
+                self.writers[number] = pa.ipc.new_file(self._path(number), piece.schema)
+            self.writers[number].write_table(piece)
+            self.rows_in[number] += count
         self.frames, self.rows = [], 0
 
     def _path(self, part: int) -> Path:

@@ -258,8 +258,8 @@ def _parse_blocks(
     with TreeEvents(spill_rows=spill_rows) as trees:
         collector = _Collector(trees, keep=keep, events_file=events_file, keep_other=keep_other)
         try:
-            for chunk, records in _parsed_chunks(record_chunks(blocks), workers):
-                collector.add(chunk, records)
+            for chunk, records, tree_rows in _parsed_chunks(record_chunks(blocks), workers):
+                collector.add(chunk, records, tree_rows)
                 if progress is not None:
                     progress(collector.lines_read)
             collector.finish()
@@ -270,9 +270,15 @@ def _parse_blocks(
 
 def _parsed_chunks(
     chunks: Iterator[Block], workers: int | None
-) -> Iterator[tuple[Block, pl.DataFrame]]:
-    """Each chunk with its records, in input order, ``workers`` chunks parsed at once."""
-    return _in_parallel(lambda chunk: (chunk, parse_chunk(chunk)), chunks, workers)
+) -> Iterator[tuple[Block, pl.DataFrame, pl.DataFrame]]:
+    """Each chunk with its records and the rows its trees are built from, in input order,
+    ``workers`` chunks parsed at once."""
+
+    def parse(chunk: Block) -> tuple[Block, pl.DataFrame, pl.DataFrame]:
+        records = parse_chunk(chunk)
+        return chunk, records, tree_events(records.lazy()).collect(engine=ENGINE)
+
+    return _in_parallel(parse, chunks, workers)
 
 
 def _in_parallel(work: Callable[[T], R], items: Iterable[T], workers: int | None) -> Iterator[R]:
@@ -317,7 +323,7 @@ class _Collector:
         self.n_examples = 0
         self.process_events: list[pl.DataFrame] = []
 
-    def add(self, chunk: Block, records: pl.DataFrame) -> None:
+    def add(self, chunk: Block, records: pl.DataFrame, tree_rows: pl.DataFrame) -> None:
         self.lines_read += chunk.lines.len()
         self.decode_errors += chunk.decode_errors
         for kind, n in records.group_by("kind").len().iter_rows():
@@ -333,7 +339,7 @@ class _Collector:
                 .agg(events=pl.len())
             )
         )
-        self.trees.add(tree_events(records.lazy()).collect(engine=ENGINE))
+        self.trees.add(tree_rows)
         if self.events_file is not None:
             self._write_events(records)
         elif self.keep == "records":
