@@ -46,8 +46,6 @@ ROW = "__row"
 HEAD = "__head"
 # Texts looked at to guess which shapes are common (CompiledGrammar.match).
 TEST_SAMPLE = 256
-# A plan is made again when more than 1 text in RARE has a shape it calls rare.
-RARE = 8
 # A free-text terminal at the end of a shape, followed by nothing but the end of the text:
 # `(?P<NOTE__57>.+)` then closing parentheses, optional marks and empty alternatives.
 FREE_TAIL = re.compile(r"\(\?P<(?P<group>\w+)>\.\+\)(?P<after>(?:\)\??|\|\))*)\$$")
@@ -195,36 +193,38 @@ class CompiledGrammar:
         """:meth:`extract` on a series of texts.
 
         Each shape is tried, in order, on the texts no shape before it matched; one pass of its
-        pattern says which texts have it and extracts their captures. Shapes that none of the
-        first texts has are tried together: one pass of their joint pattern finds the few texts
-        that may have one of them, and only those are tried shape by shape. (Every pass costs
-        a fraction of a millisecond however few texts it reads, and most shapes are rare.)
+        pattern says which texts have it and extracts their captures. Rare shapes are tried
+        together: one pass of their joint pattern finds the few texts that may have one of
+        them, and only those are tried shape by shape. (Every pass costs a fraction of a
+        millisecond however few texts it reads, and most shapes are rare.) Which shapes are
+        rare is learnt from the texts of the call before, or for the first call from a sample.
         """
         lines = pl.DataFrame(
             {ROW: pl.int_range(texts.len(), dtype=pl.UInt32, eager=True), "text": texts}
         ).filter(pl.col("text").is_not_null())
+        total = lines.height
+        plan = self._plan.get("runs") or self._plan_for(lines["text"].head(TEST_SAMPLE))
         found = [pl.DataFrame(schema={ROW: pl.UInt32, **self.dtype.to_schema()})]
-        plan = self._plan.get("runs") or self._runs(lines["text"].head(TEST_SAMPLE))
-        taken_by_rare = 0
+        counts: dict[Shape, int] = {}
         for run, test_first in plan:
             if lines.is_empty():
                 break
             if len(run) == 1:
                 taken, lines = run[0].take(lines, test_first=test_first)
                 found.append(taken)
+                counts[run[0]] = taken.height
                 continue
             may = lines["text"].str.contains(_either(run))
             candidates, lines = lines.filter(may), lines.filter(~may)
-            taken_by_rare += candidates.height
             for shape in run:
                 if candidates.is_empty():
                     break
                 taken, candidates = shape.take(candidates, test_first=True)
                 found.append(taken)
+                counts[shape] = taken.height
             lines = lines.vstack(candidates)
-        # The plan holds while the shapes it calls rare stay rare: planning anew every time
-        # would use every pattern of the grammar every time.
-        self._plan["runs"] = plan if taken_by_rare * RARE < texts.len() else None
+        if total:
+            self._plan["runs"] = self._runs(counts, total)
         matched = pl.concat(found, how="diagonal")
         return (
             pl.int_range(texts.len(), dtype=pl.UInt32, eager=True)
@@ -240,24 +240,31 @@ class CompiledGrammar:
         wanted = set(kinds)
         return _either(tuple(shape for shape in self.shapes if shape.kind in wanted))
 
-    def _runs(self, sample: pl.Series) -> list[tuple[tuple[Shape, ...], bool]]:
-        """The shapes in order, in runs: a shape some of the ``sample`` texts have, alone,
-        and the shapes between them, together; each run with whether to test its texts
-        before extracting (:meth:`Shape.take`)."""
-        runs: list[tuple[tuple[Shape, ...], bool]] = []
-        rare: list[Shape] = []
+    def _plan_for(self, sample: pl.Series) -> list[tuple[tuple[Shape, ...], bool]]:
+        """The runs of shapes (:meth:`_runs`) for texts like ``sample``."""
+        counts: dict[Shape, int] = {}
         left = sample
         for shape in self.shapes:
             has_shape = left.str.contains(shape.pattern)
-            count = has_shape.sum()
-            if count == 0:
+            counts[shape] = has_shape.sum()
+            left = left.filter(~has_shape)
+        return self._runs(counts, sample.len())
+
+    def _runs(self, counts: dict[Shape, int], total: int) -> list[tuple[tuple[Shape, ...], bool]]:
+        """The shapes in order, in runs: a shape some of ``total`` texts had (``counts``),
+        alone, and the shapes between them, that none had, together; each run with whether to
+        test its texts before extracting (:meth:`Shape.take`)."""
+        runs: list[tuple[tuple[Shape, ...], bool]] = []
+        rare: list[Shape] = []
+        for shape in self.shapes:
+            count = counts.get(shape, 0)
+            if not count:
                 rare.append(shape)
                 continue
-            left = left.filter(~has_shape)
             if rare:
                 runs.append((tuple(rare), True))
                 rare = []
-            runs.append(((shape,), count * 2 < sample.len()))
+            runs.append(((shape,), count * 2 < total))
         if rare:
             runs.append((tuple(rare), True))
         return runs

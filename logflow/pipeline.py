@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from logflow.diagnose import (
@@ -258,27 +259,15 @@ def _parse_blocks(
     with TreeEvents(spill_rows=spill_rows) as trees:
         collector = _Collector(trees, keep=keep, events_file=events_file, keep_other=keep_other)
         try:
-            for chunk, records, tree_rows in _parsed_chunks(record_chunks(blocks), workers):
-                collector.add(chunk, records, tree_rows)
+            chunks = record_chunks(blocks)
+            for digest in _in_parallel(collector.digest, chunks, workers):
+                collector.add(digest)
                 if progress is not None:
                     progress(collector.lines_read)
             collector.finish()
         finally:
             collector.close()
         return collector.parsed(sources=tuple(sources), skipped=tuple(skipped))
-
-
-def _parsed_chunks(
-    chunks: Iterator[Block], workers: int | None
-) -> Iterator[tuple[Block, pl.DataFrame, pl.DataFrame]]:
-    """Each chunk with its records and the rows its trees are built from, in input order,
-    ``workers`` chunks parsed at once."""
-
-    def parse(chunk: Block) -> tuple[Block, pl.DataFrame, pl.DataFrame]:
-        records = parse_chunk(chunk)
-        return chunk, records, tree_events(records.lazy()).collect(engine=ENGINE)
-
-    return _in_parallel(parse, chunks, workers)
 
 
 def _in_parallel(work: Callable[[T], R], items: Iterable[T], workers: int | None) -> Iterator[R]:
@@ -299,8 +288,26 @@ def _in_parallel(work: Callable[[T], R], items: Iterable[T], workers: int | None
             yield pending.popleft().result()
 
 
+@dataclass(frozen=True)
+class _Digest:
+    """What is kept of one chunk (:meth:`_Collector.digest`)."""
+
+    lines: int
+    decode_errors: int
+    kind_counts: dict[str, int]
+    unparsed: pl.DataFrame
+    """The first unparsed records, as :attr:`Parsed.unparsed_examples`."""
+    process_events: pl.DataFrame
+    tree_rows: pl.DataFrame
+    events: pa.Table | None
+    """The rows of the events file."""
+    records: pl.DataFrame | None
+    """Every record, to keep in memory."""
+
+
 class _Collector:
-    """What is kept of each chunk's records."""
+    """What is kept of each chunk's records: each chunk is parsed and digested on a worker
+    thread (:meth:`digest`), and the digests are added up in input order (:meth:`add`)."""
 
     def __init__(
         self,
@@ -323,36 +330,53 @@ class _Collector:
         self.n_examples = 0
         self.process_events: list[pl.DataFrame] = []
 
-    def add(self, chunk: Block, records: pl.DataFrame, tree_rows: pl.DataFrame) -> None:
-        self.lines_read += chunk.lines.len()
-        self.decode_errors += chunk.decode_errors
-        for kind, n in records.group_by("kind").len().iter_rows():
-            self.kind_counts[kind] = self.kind_counts.get(kind, 0) + n
-        if self.n_examples < MAX_EXAMPLES:
-            unparsed = records.filter(pl.col("kind") == UNPARSED).head(MAX_EXAMPLES)
-            self.examples.append(_compact(unparsed.select("source", "line_no", reason="problem")))
-            self.n_examples += unparsed.height
-        self.process_events.append(
-            _compact(
+    def digest(self, chunk: Block) -> _Digest:
+        """Parse a chunk and cut what is kept of it; safe to run on several threads at once."""
+        records = parse_chunk(chunk)
+        unparsed = records.filter(pl.col("kind") == UNPARSED).head(MAX_EXAMPLES)
+        events = None
+        if self.events_file is not None:
+            events = (
+                records.filter(pl.col("kind").is_in(self.event_kinds))
+                .select(*EVENT_SCHEMA)
+                .to_arrow()
+            )
+        return _Digest(
+            lines=chunk.lines.len(),
+            decode_errors=chunk.decode_errors,
+            kind_counts=dict(records.group_by("kind").len().iter_rows()),
+            unparsed=_compact(unparsed.select("source", "line_no", reason="problem")),
+            process_events=_compact(
                 records.filter(pl.col("kind").is_in(NETWORK_KINDS))
                 .group_by(PROCESS, maintain_order=True)
                 .agg(events=pl.len())
-            )
+            ),
+            tree_rows=tree_events(records.lazy()).collect(engine=ENGINE),
+            events=events,
+            records=records if self.events_file is None and self.keep == "records" else None,
         )
-        self.trees.add(tree_rows)
-        if self.events_file is not None:
-            self._write_events(records)
-        elif self.keep == "records":
-            self.records.append(records)
 
-    def _write_events(self, records: pl.DataFrame) -> None:
-        assert self.events_file is not None
-        table = records.filter(pl.col("kind").is_in(self.event_kinds)).select(*EVENT_SCHEMA)
-        arrow = table.to_arrow()
+    def add(self, digest: _Digest) -> None:
+        """Add a chunk's digest to those of the chunks before it."""
+        self.lines_read += digest.lines
+        self.decode_errors += digest.decode_errors
+        for kind, n in digest.kind_counts.items():
+            self.kind_counts[kind] = self.kind_counts.get(kind, 0) + n
+        if self.n_examples < MAX_EXAMPLES:
+            self.examples.append(digest.unparsed)
+            self.n_examples += digest.unparsed.height
+        self.process_events.append(digest.process_events)
+        self.trees.add(digest.tree_rows)
+        if digest.events is not None:
+            self._write_events(digest.events)
+        if digest.records is not None:
+            self.records.append(digest.records)
+
+    def _write_events(self, events: pa.Table) -> None:
         with self._writing():
             if self.writer is None:
-                self.writer = pq.ParquetWriter(self._partial, arrow.schema, compression="zstd")
-            self.writer.write_table(arrow)
+                self.writer = pq.ParquetWriter(self._partial, events.schema, compression="zstd")
+            self.writer.write_table(events)
 
     @property
     def _partial(self) -> Path:
