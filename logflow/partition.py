@@ -7,7 +7,8 @@ in a temporary folder, hashed by (source, process, pid, root id) into :data:`PAR
 partitions, so that no tree is ever split between two. The trees are then built a batch of
 partitions at a time, and memory stays flat however long the input.
 
-Each partition is one Arrow file, appended to at each spill, so a batch reads only its own.
+Each spill is one Arrow file holding one record batch per partition, so a batch of partitions
+reads only its own record batches, from every spill.
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ class TreeEvents:
         self.frames: list[pl.DataFrame] = []
         self.rows = 0
         self.folder: tempfile.TemporaryDirectory[str] | None = None
-        self.writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
+        self.spills: list[Path] = []
+        # Per partition: its record batches, as (spill number, batch number), and its rows.
+        self.pieces: list[list[tuple[int, int]]] = [[] for _ in range(PARTITIONS)]
         self.rows_in = [0] * PARTITIONS
 
     def __enter__(self) -> TreeEvents:
@@ -82,24 +85,24 @@ class TreeEvents:
         if self.folder is None:
             yield pl.concat(self.frames).lazy()
             return
-        for writer in self.writers.values():
-            writer.close()
-        self.writers = {}
+        spills = [pa.ipc.open_file(pa.memory_map(str(path))) for path in self.spills]
         batch: list[int] = []
         for part in range(PARTITIONS):
             if not self.rows_in[part]:
                 continue
             if batch and sum(self.rows_in[p] for p in (*batch, part)) > self.batch_rows:
-                yield pl.scan_ipc([self._path(p) for p in batch])
+                yield self._read(spills, batch)
                 batch = []
             batch.append(part)
         if batch:
-            yield pl.scan_ipc([self._path(p) for p in batch])
+            yield self._read(spills, batch)
+
+    def _read(self, spills: list[pa.ipc.RecordBatchFileReader], parts: list[int]) -> pl.LazyFrame:
+        """The rows of these partitions, each partition's in the order they were added."""
+        pieces = [spills[spill].get_batch(n) for part in parts for spill, n in self.pieces[part]]
+        return pl.from_arrow(pa.Table.from_batches(pieces)).lazy()
 
     def close(self) -> None:
-        for writer in self.writers.values():
-            writer.close()
-        self.writers = {}
         if self.folder is not None:
             self.folder.cleanup()
             self.folder = None
@@ -113,20 +116,19 @@ class TreeEvents:
         if self.folder is None:
             self.folder = tempfile.TemporaryDirectory(prefix="logflow-")
         part = (TREE.hash(seed=0) % PARTITIONS).alias("part")
-        # Sorted by partition (stably: a tree's rows stay in order), converted once, and cut.
+        # Sorted by partition (stably: a tree's rows stay in order), converted once, and cut
+        # into one record batch per partition.
         rows = pl.concat(self.frames).sort(part, maintain_order=True)
         counts = rows.select(part.value_counts(sort=False)).unnest("part").sort("part")
         table = rows.to_arrow()
-        offset = 0
+        pieces, offset = [], 0
         for number, count in counts.iter_rows():
-            piece = table.slice(offset, count)
-            offset += count
-            if number not in self.writers:
-                self.writers[number] = pa.ipc.new_file(self._path(number), piece.schema)
-            self.writers[number].write_table(piece)
+            pieces.append(table.slice(offset, count).combine_chunks().to_batches()[0])
+            self.pieces[number].append((len(self.spills), len(pieces) - 1))
             self.rows_in[number] += count
+            offset += count
+        path = Path(self.folder.name) / f"spill-{len(self.spills):06d}.arrow"
+        with pa.ipc.new_file(path, table.schema) as writer:
+            writer.write_table(pa.Table.from_batches(pieces, table.schema))
+        self.spills.append(path)
         self.frames, self.rows = [], 0
-
-    def _path(self, part: int) -> Path:
-        assert self.folder is not None
-        return Path(self.folder.name) / f"part-{part:02d}.arrow"
