@@ -152,9 +152,9 @@ def run_phases(path: str, out_dir: str) -> dict:
     inner = pipeline._tables
 
     # _tables runs once, after the last chunk is parsed: its start splits the two phases.
-    def timed(*args):
+    def timed(trees):
         tables_start.append(time.perf_counter())
-        return inner(*args)
+        return inner(trees)
 
     pipeline._tables = timed  # looked up at call time, so the patch takes effect
     start = time.perf_counter()

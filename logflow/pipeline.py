@@ -267,7 +267,7 @@ def _parse_blocks(
             collector.finish()
         finally:
             collector.close()
-        return collector.parsed(sources=tuple(sources), skipped=tuple(skipped), workers=workers)
+        return collector.parsed(sources=tuple(sources), skipped=tuple(skipped))
 
 
 def _in_parallel(work: Callable[[T], R], items: Iterable[T], workers: int | None) -> Iterator[R]:
@@ -409,9 +409,7 @@ class _Collector:
             self.writer = None
             self._partial.unlink(missing_ok=True)
 
-    def parsed(
-        self, *, sources: tuple[str, ...], skipped: tuple[Skipped, ...], workers: int | None
-    ) -> Parsed:
+    def parsed(self, *, sources: tuple[str, ...], skipped: tuple[Skipped, ...]) -> Parsed:
         kept: pl.DataFrame | Path | None = None
         if self.events_file is not None:
             kept = self.events_file
@@ -427,25 +425,24 @@ class _Collector:
             process_events=pl.concat(self.process_events)
             .group_by(PROCESS, maintain_order=True)
             .agg(pl.col("events").sum()),
-            tables=_tables(self.trees, workers),
+            tables=_tables(self.trees),
             kept=kept,
             kept_other=self.event_kinds != NETWORK_KINDS,
         )
 
 
-def _tables(trees: TreeEvents, workers: int | None) -> Tables:
-    """The connections table and the diagnoses, built a batch of whole trees at a time,
-    ``workers`` batches at once (Polars leaves a core idle for much of a batch's small joins;
-    a batch is at most :data:`~logflow.partition.BATCH_ROWS` rows).
+def _tables(trees: TreeEvents) -> Tables:
+    """The connections table and the diagnoses, built a batch of whole trees at a time.
 
+    One batch after the other: Polars already spreads a batch's joins and groupings over the
+    cores, and two batches at once would double the memory for a few tenths of a second.
     Each batch's tables go to Arrow files (their size grows with the input, not the memory);
     the tables read them back, sorted, when collected.
     """
     with writing_scratch():
         tables = Tables(Path(tempfile.mkdtemp(prefix="logflow-tables-")))
         weakref.finalize(tables, shutil.rmtree, tables.folder, ignore_errors=True)
-        built_batches = _in_parallel(_batch_tables, trees.batches(), workers)
-        for number, built in enumerate(built_batches):
+        for number, built in enumerate(map(_batch_tables, trees.batches())):
             for name, table in zip(TABLE_NAMES, built, strict=True):
                 table.write_ipc(tables.folder / f"{name}-{number:06d}.arrow")
     return tables
