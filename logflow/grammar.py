@@ -90,7 +90,7 @@ class Shape:
         Capturing is the slow part of matching, and slower the more text a group spans, so the
         free text at the end (a message, a note), which is whatever follows the rest, is left
         out: its group matches the empty string where the text would start, ``__head`` ends
-        there, and :meth:`captures` slices the text off.
+        there, and :meth:`take` slices the text off.
         """
         if self.free_tail is None:
             return f"^(?P<{HEAD}>{self.pattern[1:-1]})$"
@@ -158,8 +158,8 @@ class CompiledGrammar:
     """Raw capture columns: lowercase terminal names, in grammar order."""
     source: str
     """The grammar's text."""
-    _plan: dict[str, tuple] = field(default_factory=dict, compare=False, repr=False)
-    """How :meth:`match` tries the shapes, while it works (``runs``)."""
+    _plan: dict[str, list] = field(default_factory=dict, compare=False, repr=False)
+    """How :meth:`match` tries the shapes next (``runs``); it changes how fast, never what."""
 
     @functools.cached_property
     def lark(self) -> Lark:
