@@ -85,7 +85,8 @@ class TreeEvents:
         if self.folder is None:
             yield pl.concat(self.frames).lazy()
             return
-        spills = [pa.ipc.open_file(pa.memory_map(str(path))) for path in self.spills]
+        # Read, not memory-mapped: the mapped pages of every spill would count as resident.
+        spills = [pa.ipc.open_file(pa.OSFile(str(path))) for path in self.spills]
         batch: list[int] = []
         for part in range(PARTITIONS):
             if not self.rows_in[part]:
