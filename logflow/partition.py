@@ -85,22 +85,31 @@ class TreeEvents:
         if self.folder is None:
             yield pl.concat(self.frames).lazy()
             return
-        # Read, not memory-mapped: the mapped pages of every spill would count as resident.
-        spills = [pa.ipc.open_file(pa.OSFile(str(path))) for path in self.spills]
         batch: list[int] = []
         for part in range(PARTITIONS):
             if not self.rows_in[part]:
                 continue
             if batch and sum(self.rows_in[p] for p in (*batch, part)) > self.batch_rows:
-                yield self._read(spills, batch)
+                yield self._read(batch)
                 batch = []
             batch.append(part)
         if batch:
-            yield self._read(spills, batch)
+            yield self._read(batch)
 
-    def _read(self, spills: list[pa.ipc.RecordBatchFileReader], parts: list[int]) -> pl.LazyFrame:
+    def _read(self, parts: list[int]) -> pl.LazyFrame:
         """The rows of these partitions, each partition's in the order they were added."""
-        pieces = [spills[spill].get_batch(n) for part in parts for spill, n in self.pieces[part]]
+        wanted: dict[int, list[int]] = {}
+        for part in parts:
+            for spill, number in self.pieces[part]:
+                wanted.setdefault(spill, []).append(number)
+        # Each spill opened in turn (a long input spills many times) and read, not
+        # memory-mapped: mapped pages would stay resident until the last batch.
+        read = {}
+        for spill, numbers in wanted.items():
+            with pa.OSFile(str(self.spills[spill])) as file:
+                reader = pa.ipc.open_file(file)
+                read.update(((spill, number), reader.get_batch(number)) for number in numbers)
+        pieces = [read[piece] for part in parts for piece in self.pieces[part]]
         return pl.from_arrow(pa.Table.from_batches(pieces)).lazy()
 
     def close(self) -> None:
