@@ -83,7 +83,8 @@ class Shape:
             # `(?:(?P<X>))?` would match the empty string two ways: that ambiguity alone
             # keeps Rust's fastest capture engine (the one-pass DFA) from running.
             head, after = head.removesuffix("(?:"), after.removeprefix(")?")
-        return head, after, optional and not after.strip(")")
+        free = optional and not after.strip(")") and not _alternative_encloses_end(head)
+        return head, after, free
 
     @functools.cached_property
     def capture_pattern(self) -> str:
@@ -194,12 +195,14 @@ class CompiledGrammar:
     def match(self, texts: pl.Series) -> pl.Series:
         """:meth:`extract` on a series of texts.
 
-        Each shape is tried, in order, on the texts no shape before it matched; one pass of its
-        pattern says which texts have it and extracts their captures. Rare shapes are tried
-        together: one pass of their joint pattern finds the few texts that may have one of
-        them, and only those are tried shape by shape. (Every pass costs a fraction of a
-        millisecond however few texts it reads, and most shapes are rare.) Which shapes are
-        rare is learnt from the texts of the call before, or for the first call from a sample.
+        Each shape is tried, in order, on the texts no shape before it matched: a pass of its
+        pattern says which texts have it, and a pass extracts their captures (one pass does
+        both where most texts have it, :meth:`Shape.take`). Shapes that no text had in the
+        call before (or, for the first call, in a sample) are tried together: one pass of
+        their joint pattern finds the texts that may have one of them, and only those are
+        tried shape by shape. Every pass costs a fraction of a millisecond however few texts
+        it reads, and most shapes are rare. What the call before was (any thread's, any
+        input's) changes how fast this is, never what it returns.
         """
         if self._is_small:
             return self._match_at_once(texts)
@@ -300,18 +303,18 @@ class CompiledGrammar:
         alone, and the shapes between them, that none had, together; each run with whether to
         test its texts before extracting (:meth:`Shape.take`)."""
         runs: list[tuple[tuple[Shape, ...], bool]] = []
-        rare: list[Shape] = []
+        unseen: list[Shape] = []
         for shape in self.shapes:
             count = counts.get(shape, 0)
             if not count:
-                rare.append(shape)
+                unseen.append(shape)
                 continue
-            if rare:
-                runs.append((tuple(rare), True))
-                rare = []
+            if unseen:
+                runs.append((tuple(unseen), True))
+                unseen = []
             runs.append(((shape,), count * 2 < total))
-        if rare:
-            runs.append((tuple(rare), True))
+        if unseen:
+            runs.append((tuple(unseen), True))
         return runs
 
     def parse_with_lark(self, text: str) -> dict[str, str | None] | None:
@@ -333,6 +336,42 @@ class CompiledGrammar:
                     row[name] = str(token)
             return row
         return None
+
+
+def _alternative_encloses_end(head: str) -> bool:
+    """Whether a group still open at the end of the pattern ``head`` has alternatives.
+
+    In ``(?:A|B(?P<X>.+)?)`` a text of branch A never reaches X, so X's group alone does not
+    tell whether a text has the shape.
+    """
+    alternatives = [False]  # per open group, innermost last: a `|` seen at its level
+    i = 0
+    while i < len(head):
+        char = head[i]
+        if char == "\\":
+            i += 1  # the escaped character is a literal
+        elif char == "[":
+            i = _class_end(head, i)
+        elif char == "(":
+            alternatives.append(False)
+        elif char == ")":
+            alternatives.pop()
+        elif char == "|":
+            alternatives[-1] = True
+        i += 1
+    return any(alternatives)
+
+
+def _class_end(pattern: str, start: int) -> int:
+    """The index of the `]` that closes the character class opened at ``start``."""
+    i = start + 1
+    if pattern[i : i + 1] == "^":
+        i += 1
+    if pattern[i : i + 1] == "]":
+        i += 1  # a `]` first in a class is a literal
+    while pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    return i
 
 
 @functools.cache

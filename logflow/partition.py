@@ -60,7 +60,7 @@ class TreeEvents:
         self.rows = 0
         self.folder: tempfile.TemporaryDirectory[str] | None = None
         self.spills: list[Path] = []
-        # Per partition: its record batches, as (spill number, batch number), and its rows.
+        # Per partition: its record batches, as (spill number, batch number); and its rows.
         self.pieces: list[list[tuple[int, int]]] = [[] for _ in range(PARTITIONS)]
         self.rows_in = [0] * PARTITIONS
 
@@ -118,27 +118,32 @@ class TreeEvents:
             self.folder = None
 
     def _spill(self) -> None:
-        """Append the rows held to their partitions' files."""
+        """Write the rows held to a new spill file."""
         with writing_scratch():
             self._write_partitions()
 
     def _write_partitions(self) -> None:
         if self.folder is None:
             self.folder = tempfile.TemporaryDirectory(prefix="logflow-")
+        rows = pl.concat(self.frames)
+        self.frames, self.rows = [], 0
+        if rows.is_empty():
+            return
         part = (TREE.hash(seed=0) % PARTITIONS).alias("part")
         # Sorted by partition (stably: a tree's rows stay in order), converted once, and cut
         # into one record batch per partition.
-        rows = pl.concat(self.frames).sort(part, maintain_order=True)
-        counts = rows.select(part.value_counts(sort=False)).unnest("part").sort("part")
+        rows = rows.sort(part, maintain_order=True)
+        counts = rows.select(part.value_counts(sort=False)).unnest("part").sort("part").rows()
         table = rows.to_arrow()
         pieces, offset = [], 0
-        for number, count in counts.iter_rows():
+        for _, count in counts:
             pieces.append(table.slice(offset, count).combine_chunks().to_batches()[0])
-            self.pieces[number].append((len(self.spills), len(pieces) - 1))
-            self.rows_in[number] += count
             offset += count
         path = Path(self.folder.name) / f"spill-{len(self.spills):06d}.arrow"
         with pa.ipc.new_file(path, table.schema) as writer:
             writer.write_table(pa.Table.from_batches(pieces, table.schema))
+        # Only once written: a failed write leaves nothing that points into it.
+        for batch, (number, count) in enumerate(counts):
+            self.pieces[number].append((len(self.spills), batch))
+            self.rows_in[number] += count
         self.spills.append(path)
-        self.frames, self.rows = [], 0

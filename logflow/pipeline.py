@@ -288,7 +288,7 @@ def _in_parallel(work: Callable[[T], R], items: Iterable[T], workers: int | None
             yield pending.popleft().result()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Digest:
     """What is kept of one chunk (:meth:`_Collector.digest`)."""
 

@@ -207,12 +207,10 @@ def _shape_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
     # of message.lark other than `unknown`, which matches anything.)
     message = grammar.load("message")
     network = message.either(kind for kind in message.kinds if kind != UNKNOWN)
-    loose = pl.col("shape").is_in(("indented", "bare"))
-    return lines.with_columns(
-        network=(loose & pl.col("env").struct.field("message").str.contains(network)).fill_null(
-            False
-        )
+    loose = pl.when(pl.col("shape").is_in(("indented", "bare"))).then(
+        pl.col("env").struct.field("message")
     )
+    return lines.with_columns(network=loose.str.contains(network).fill_null(False))
 
 
 def _starts_record() -> pl.Expr:

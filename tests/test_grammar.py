@@ -108,6 +108,40 @@ def test_repeat_compiles_to_a_loop() -> None:
     assert parsed["kind"].to_list() == ["items", None]
 
 
+FREE_TEXT_IN_A_BRANCH = """
+start: note | word
+note: "A" | "B" NOTE?
+word: WORD
+NOTE: /.+/
+WORD: /[a-z]+/
+"""
+
+
+@pytest.mark.parametrize("test_first", [True, False])
+def test_free_text_inside_one_branch_still_tells_the_shape(test_first: bool) -> None:
+    """Where free text ends only one branch of a shape, texts of the other branch have the shape
+    too, whether the texts are tested first or the captures alone tell the shape."""
+    note = grammar.compile_grammar(FREE_TEXT_IN_A_BRANCH, "t").shapes[0]
+    texts = ["A", "Bxyz", "B", "Ax", "abc"]
+    lines = pl.DataFrame({grammar.ROW: range(len(texts)), "text": texts})
+    taken, rest = note.take(lines.cast({grammar.ROW: pl.UInt32}), test_first=test_first)
+    assert taken[grammar.ROW].to_list() == [0, 1, 2]
+    assert taken["note"].to_list() == [None, "xyz", None]
+    assert rest["text"].to_list() == ["Ax", "abc"]
+
+
+def test_shapes_the_first_texts_lack_are_still_found() -> None:
+    """Which shapes to try alone is guessed from the first texts, then from the call before;
+    a guess never loses a text of another shape, wherever it stands."""
+    compiled = grammar.load("message")
+    handler = "[C1 h:443 ready socket-flow (satisfied)] event: flow:connected @0.1s"
+    task = "Task <0A1B2C3D-0A1B-0A1B-0A1B-0A1B2C3D4E5F>.<1> resuming"
+    for texts in ([handler] * 400 + [task], [task] * 400 + [handler], [handler, task] * 3):
+        kinds = compiled.match(pl.Series(texts)).struct.field("kind").to_list()
+        expected = ["handler_event" if t == handler else "cfnetwork_task" for t in texts]
+        assert kinds == expected
+
+
 @pytest.mark.parametrize("engine", ["in-memory", "streaming"])
 def test_extract_on_no_rows_gives_no_rows(engine: str) -> None:
     """An empty column (a chunk with no messages of a kind) extracts to an empty struct."""
