@@ -7,8 +7,7 @@ in a temporary folder, hashed by (source, process, pid, root id) into :data:`PAR
 partitions, so that no tree is ever split between two. The trees are then built a batch of
 partitions at a time, and memory stays flat however long the input.
 
-Each spill is one Arrow file holding one record batch per partition, so a batch of partitions
-reads only its own record batches, from every spill.
+Each partition is one Arrow file, appended to at each spill, so a batch reads only its own.
 """
 
 from __future__ import annotations
@@ -59,9 +58,7 @@ class TreeEvents:
         self.frames: list[pl.DataFrame] = []
         self.rows = 0
         self.folder: tempfile.TemporaryDirectory[str] | None = None
-        self.spills: list[Path] = []
-        # Per partition: its record batches, as (spill number, batch number); and its rows.
-        self.pieces: list[list[tuple[int, int]]] = [[] for _ in range(PARTITIONS)]
+        self.writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
         self.rows_in = [0] * PARTITIONS
 
     def __enter__(self) -> TreeEvents:
@@ -85,65 +82,51 @@ class TreeEvents:
         if self.folder is None:
             yield pl.concat(self.frames).lazy()
             return
+        for writer in self.writers.values():
+            writer.close()
+        self.writers = {}
         batch: list[int] = []
         for part in range(PARTITIONS):
             if not self.rows_in[part]:
                 continue
             if batch and sum(self.rows_in[p] for p in (*batch, part)) > self.batch_rows:
-                yield self._read(batch)
+                yield pl.scan_ipc([self._path(p) for p in batch])
                 batch = []
             batch.append(part)
         if batch:
-            yield self._read(batch)
-
-    def _read(self, parts: list[int]) -> pl.LazyFrame:
-        """The rows of these partitions, each partition's in the order they were added."""
-        wanted: dict[int, list[int]] = {}
-        for part in parts:
-            for spill, number in self.pieces[part]:
-                wanted.setdefault(spill, []).append(number)
-        # Each spill opened in turn (a long input spills many times) and read, not
-        # memory-mapped: mapped pages would stay resident until the last batch.
-        read = {}
-        for spill, numbers in wanted.items():
-            with pa.OSFile(str(self.spills[spill])) as file:
-                reader = pa.ipc.open_file(file)
-                read.update(((spill, number), reader.get_batch(number)) for number in numbers)
-        pieces = [read[piece] for part in parts for piece in self.pieces[part]]
-        return pl.from_arrow(pa.Table.from_batches(pieces)).lazy()
+            yield pl.scan_ipc([self._path(p) for p in batch])
 
     def close(self) -> None:
+        for writer in self.writers.values():
+            writer.close()
+        self.writers = {}
         if self.folder is not None:
             self.folder.cleanup()
             self.folder = None
 
     def _spill(self) -> None:
-        """Write the rows held to a new spill file."""
+        """Append the rows held to their partitions' files."""
         with writing_scratch():
             self._write_partitions()
 
     def _write_partitions(self) -> None:
         if self.folder is None:
             self.folder = tempfile.TemporaryDirectory(prefix="logflow-")
-        rows = pl.concat(self.frames)
-        self.frames, self.rows = [], 0
-        if rows.is_empty():
-            return
         part = (TREE.hash(seed=0) % PARTITIONS).alias("part")
-        # Sorted by partition (stably: a tree's rows stay in order), converted once, and cut
-        # into one record batch per partition.
-        rows = rows.sort(part, maintain_order=True)
-        counts = rows.select(part.value_counts(sort=False)).unnest("part").sort("part").rows()
+        # Sorted by partition (stably: a tree's rows stay in order), converted once, and cut.
+        rows = pl.concat(self.frames).sort(part, maintain_order=True)
+        counts = rows.select(part.value_counts(sort=False)).unnest("part").sort("part")
         table = rows.to_arrow()
-        pieces, offset = [], 0
-        for _, count in counts:
-            pieces.append(table.slice(offset, count).combine_chunks().to_batches()[0])
+        offset = 0
+        for number, count in counts.iter_rows():
+            piece = table.slice(offset, count)
             offset += count
-        path = Path(self.folder.name) / f"spill-{len(self.spills):06d}.arrow"
-        with pa.ipc.new_file(path, table.schema) as writer:
-            writer.write_table(pa.Table.from_batches(pieces, table.schema))
-        # Only once written: a failed write leaves nothing that points into it.
-        for batch, (number, count) in enumerate(counts):
-            self.pieces[number].append((len(self.spills), batch))
+            if number not in self.writers:
+                self.writers[number] = pa.ipc.new_file(self._path(number), piece.schema)
+            self.writers[number].write_table(piece)
             self.rows_in[number] += count
-        self.spills.append(path)
+        self.frames, self.rows = [], 0
+
+    def _path(self, part: int) -> Path:
+        assert self.folder is not None
+        return Path(self.folder.name) / f"part-{part:02d}.arrow"
