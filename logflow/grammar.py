@@ -64,6 +64,9 @@ class Shape:
     pattern: str
     groups: tuple[str, ...]
     """Named groups of the pattern: ``TERMINAL__n``."""
+    branched: frozenset[str] = frozenset()
+    """The groups on one branch of an alternative (``A | B NOTE``): a text may match the
+    pattern without reaching them."""
 
     @functools.cached_property
     def free_tail(self) -> str | None:
@@ -83,7 +86,7 @@ class Shape:
             # `(?:(?P<X>))?` would match the empty string two ways: that ambiguity alone
             # keeps Rust's fastest capture engine (the one-pass DFA) from running.
             head, after = head.removesuffix("(?:"), after.removeprefix(")?")
-        free = optional and not after.strip(")") and not _alternative_encloses_end(head)
+        free = optional and not after.strip(")") and self.free_tail not in self.branched
         return head, after, free
 
     @functools.cached_property
@@ -140,13 +143,10 @@ class Shape:
             rest = pl.col("text").str.slice(pl.col(HEAD).str.len_chars())
             took = pl.col(self.free_tail).is_not_null() & (rest != "")
             extracted = extracted.with_columns(pl.when(took).then(rest).alias(self.free_tail))
-        by_capture: dict[str, list[str]] = {}
-        for group in self.groups:
-            by_capture.setdefault(_capture_of(group), []).append(group)
         return extracted.select(
             ROW,
             pl.lit(self.kind).alias("kind"),
-            *(pl.coalesce(groups).alias(name) for name, groups in by_capture.items()),
+            *(pl.coalesce(groups).alias(name) for name, groups in _by_capture(self.groups)),
         )
 
 
@@ -206,9 +206,8 @@ class CompiledGrammar:
         """
         if self._is_small:
             return self._match_at_once(texts)
-        lines = pl.DataFrame(
-            {ROW: pl.int_range(texts.len(), dtype=pl.UInt32, eager=True), "text": texts}
-        ).filter(pl.col("text").is_not_null())
+        rows = pl.int_range(texts.len(), dtype=pl.UInt32, eager=True).alias(ROW)
+        lines = pl.DataFrame([rows, texts.alias("text")]).filter(pl.col("text").is_not_null())
         total = lines.height
         plan = self._plan.get("runs") or self._plan_for(lines["text"].head(TEST_SAMPLE))
         found = [pl.DataFrame(schema={ROW: pl.UInt32, **self.dtype.to_schema()})]
@@ -234,9 +233,7 @@ class CompiledGrammar:
             self._plan["runs"] = self._runs(counts, total)
         matched = pl.concat(found, how="diagonal")
         return (
-            pl.int_range(texts.len(), dtype=pl.UInt32, eager=True)
-            .alias(ROW)
-            .to_frame()
+            rows.to_frame()
             .join(matched, on=ROW, how="left", maintain_order="left")
             .select(pl.struct(*self.dtype.to_schema()))
             .to_series()
@@ -262,9 +259,7 @@ class CompiledGrammar:
             )
             + ")"
         )
-        by_capture: dict[str, list[str]] = {}
-        for group in (group for shape in self.shapes for group in shape.groups):
-            by_capture.setdefault(_capture_of(group), []).append(group)
+        by_capture = dict(_by_capture(group for shape in self.shapes for group in shape.groups))
         kind = pl.coalesce(
             pl.when(pl.col(mark).is_not_null()).then(pl.lit(shape.kind))
             for mark, shape in zip(marks, self.shapes, strict=True)
@@ -338,42 +333,6 @@ class CompiledGrammar:
         return None
 
 
-def _alternative_encloses_end(head: str) -> bool:
-    """Whether a group still open at the end of the pattern ``head`` has alternatives.
-
-    In ``(?:A|B(?P<X>.+)?)`` a text of branch A never reaches X, so X's group alone does not
-    tell whether a text has the shape.
-    """
-    alternatives = [False]  # per open group, innermost last: a `|` seen at its level
-    i = 0
-    while i < len(head):
-        char = head[i]
-        if char == "\\":
-            i += 1  # the escaped character is a literal
-        elif char == "[":
-            i = _class_end(head, i)
-        elif char == "(":
-            alternatives.append(False)
-        elif char == ")":
-            alternatives.pop()
-        elif char == "|":
-            alternatives[-1] = True
-        i += 1
-    return any(alternatives)
-
-
-def _class_end(pattern: str, start: int) -> int:
-    """The index of the `]` that closes the character class opened at ``start``."""
-    i = start + 1
-    if pattern[i : i + 1] == "^":
-        i += 1
-    if pattern[i : i + 1] == "]":
-        i += 1  # a `]` first in a class is a literal
-    while pattern[i] != "]":
-        i += 2 if pattern[i] == "\\" else 1
-    return i
-
-
 @functools.cache
 def _either(shapes: tuple[Shape, ...]) -> str:
     """One pattern that matches what any of the shapes matches."""
@@ -382,6 +341,14 @@ def _either(shapes: tuple[Shape, ...]) -> str:
 
 def _capture_of(group: str) -> str:
     return group.rsplit("__", 1)[0].lower()
+
+
+def _by_capture(groups: Iterable[str]) -> Iterable[tuple[str, list[str]]]:
+    """Each capture column, with the groups that capture it (``PROCESS__LOGSHOW__10``, ...)."""
+    by_capture: dict[str, list[str]] = {}
+    for group in groups:
+        by_capture.setdefault(_capture_of(group), []).append(group)
+    return by_capture.items()
 
 
 @functools.cache
@@ -494,11 +461,14 @@ class _Compiler:
         self.terminals = {t.name: t.pattern.to_regexp() for t in terminals}
         self.counter = itertools.count()
         self.groups: list[str] = []
+        self.branched: set[str] = set()
+        self.branches = 0  # alternatives open around the symbol being compiled
 
-    def compile_start(self, rule: str) -> tuple[str, tuple[str, ...]]:
-        """The anchored pattern of one start rule, and its named groups."""
-        self.groups = []
-        return f"^(?:{self._rule(rule, ())})$", tuple(self.groups)
+    def compile_start(self, rule: str) -> tuple[str, tuple[str, ...], frozenset[str]]:
+        """The anchored pattern of one start rule, its named groups, and those of them on one
+        branch of an alternative."""
+        self.groups, self.branched, self.branches = [], set(), 0
+        return f"^(?:{self._rule(rule, ())})$", tuple(self.groups), frozenset(self.branched)
 
     def _rule(self, name: str, stack: tuple[str, ...]) -> str:
         if name in stack:
@@ -511,7 +481,10 @@ class _Compiler:
             if [s.name for s in expansions[1][1:]] == [s.name for s in expansions[0]]:
                 return f"(?:{self._sequence([(s, False) for s in expansions[0]], stack)})+"
         merged = _merge_optionals([[(s, False) for s in e] for e in expansions])
-        return "(?:" + "|".join(self._sequence(e, stack) for e in merged) + ")"
+        self.branches += len(merged) > 1
+        regex = "(?:" + "|".join(self._sequence(e, stack) for e in merged) + ")"
+        self.branches -= len(merged) > 1
+        return regex
 
     def _sequence(self, items: list[tuple], stack: tuple[str, ...]) -> str:
         parts = []
@@ -528,4 +501,6 @@ class _Compiler:
             return f"(?:{regex})"
         group = f"{symbol.name}__{next(self.counter)}"
         self.groups.append(group)
+        if self.branches:
+            self.branched.add(group)
         return f"(?P<{group}>{regex})"
