@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 
 class LogflowError(Exception):
     """Something the user can fix; its message says what and how."""
@@ -17,3 +21,13 @@ class GrammarLoadError(LogflowError):
 
 class OutputError(LogflowError):
     """A result that cannot be written where the user asked."""
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn a failure to write ``path`` into an :class:`OutputError` that names it."""
+    try:
+        yield
+    except OSError as exc:
+        msg = f"{path}: cannot write: {exc.strerror or exc}"
+        raise OutputError(msg) from None

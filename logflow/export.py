@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from logflow.errors import OutputError
+from logflow.errors import writing
 from logflow.pipeline import TABLE_NAMES, Parsed, parse
 from logflow.report import Report
 
@@ -21,7 +20,7 @@ def export(
     """Parse ``paths`` into Parquet tables in ``out_dir``; the events are written as they are
     parsed, never held in memory whole. ``options`` go to :func:`logflow.parse`."""
     events_file = out_dir / EVENTS_FILE
-    with _writing(out_dir):
+    with writing(out_dir):
         out_dir.mkdir(parents=True, exist_ok=True)
     parsed = parse(paths, keep="none", events_file=events_file, keep_other=keep_other, **options)
     return parsed, [events_file, *write_tables(parsed, out_dir)]
@@ -32,7 +31,7 @@ def write_tables(parsed: Parsed, out_dir: Path) -> list[Path]:
     written = []
     for name in TABLE_NAMES:
         path = out_dir / f"{name}.parquet"
-        with _writing(path):
+        with writing(path):
             out_dir.mkdir(parents=True, exist_ok=True)
             # From the files the tables were built into: one table in memory at a time.
             parsed.tables.collect(name).write_parquet(path, compression="zstd")
@@ -42,16 +41,6 @@ def write_tables(parsed: Parsed, out_dir: Path) -> list[Path]:
 
 def write_report(report: Report, path: Path) -> None:
     """Write the report as indented JSON."""
-    with _writing(path):
+    with writing(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
-
-
-@contextmanager
-def _writing(path: Path) -> Iterator[None]:
-    """Turn a failure to write ``path`` into an :class:`OutputError` that names it."""
-    try:
-        yield
-    except OSError as exc:
-        msg = f"{path}: cannot write: {exc.strerror or exc}"
-        raise OutputError(msg) from None

@@ -23,7 +23,6 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -38,7 +37,7 @@ from logflow.diagnose import (
     proxy_failures,
     races,
 )
-from logflow.errors import LogflowError, OutputError
+from logflow.errors import LogflowError, writing
 from logflow.events import to_events
 from logflow.inputs import BLOCK_BYTES, Block, Inputs, Skipped, Text, text_blocks
 from logflow.partition import SPILL_ROWS, TreeEvents, writing_scratch
@@ -373,7 +372,8 @@ class _Collector:
             self.records.append(digest.records)
 
     def _write_events(self, events: pa.Table) -> None:
-        with self._writing():
+        assert self.events_file is not None
+        with writing(self.events_file):
             if self.writer is None:
                 self.writer = pq.ParquetWriter(self._partial, events.schema, compression="zstd")
             self.writer.write_table(events)
@@ -385,21 +385,13 @@ class _Collector:
         assert self.events_file is not None
         return self.events_file.with_name(f".{self.events_file.name}.partial")
 
-    @contextmanager
-    def _writing(self) -> Iterator[None]:
-        try:
-            yield
-        except OSError as exc:
-            msg = f"{self.events_file}: cannot write: {exc.strerror or exc}"
-            raise OutputError(msg) from None
-
     def finish(self) -> None:
         """Close the events file, under its own name."""
         if self.writer is not None:
-            with self._writing():
+            assert self.events_file is not None
+            with writing(self.events_file):
                 self.writer.close()
                 self.writer = None
-                assert self.events_file is not None
                 self._partial.replace(self.events_file)
 
     def close(self) -> None:
