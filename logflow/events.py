@@ -12,7 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from logflow import grammar
-from logflow.records import FRAME_SHAPES
+from logflow.records import FRAME_SHAPES, env_fields
 from logflow.schema import CFNETWORK_KINDS, EVENT_SCHEMA, OTHER, SUMMARY, UNKNOWN, UNPARSED
 
 NO_DATE = "1970-01-01"
@@ -31,15 +31,15 @@ NETWORK_SENDERS = (
 )
 CFNETWORK_SENDERS = ("CFNetwork",)
 
-# Every spelling of a level, by envelope, to the words `log show` prints.
+# Every spelling of a level, in lowercase, to the words `log show` prints.
 LEVELS = {
-    "default": "Default", "Df": "Default", "Notice": "Default",
-    "info": "Info", "I": "Info",
-    "debug": "Debug", "Db": "Debug",
-    "error": "Error", "E": "Error", "Er": "Error", "Warning": "Error",
-    "fault": "Fault", "F": "Fault", "Fa": "Fault",
-    "Critical": "Fault", "Alert": "Fault", "Emergency": "Fault",
-    "A": "Activity",
+    "default": "Default", "df": "Default", "notice": "Default",
+    "info": "Info", "i": "Info",
+    "debug": "Debug", "db": "Debug",
+    "error": "Error", "e": "Error", "er": "Error", "warning": "Error",
+    "fault": "Fault", "f": "Fault", "fa": "Fault",
+    "critical": "Fault", "alert": "Fault", "emergency": "Fault",
+    "a": "Activity", "activity": "Activity", "signpost": "Signpost",
 }  # fmt: skip
 
 
@@ -119,18 +119,38 @@ def _hex(text: pl.Expr) -> pl.Expr:
 
 
 def endpoint_host(parts: pl.Expr) -> pl.Expr:
-    """The host of an endpoint parsed by endpoint.lark, whichever of its shapes matched."""
+    """The host of an endpoint parsed by endpoint.lark, whichever of its shapes matched; an
+    address printed as its bytes (`'00 00 … 01'`) in its usual form (`::1`)."""
     hosts = [name for name in grammar.load("endpoint").captures if name.split("__")[0] == "host"]
-    return pl.coalesce(parts.struct.field(name) for name in hosts)
+    printed = [parts.struct.field(name) for name in hosts if not name.endswith("bytes")]
+    return pl.coalesce(
+        *printed,
+        _ipv6_of_bytes(parts.struct.field("host__v6bytes")),
+        _ipv4_of_bytes(parts.struct.field("host__v4bytes")),
+    )
+
+
+def _ipv6_of_bytes(hex_bytes: pl.Expr) -> pl.Expr:
+    """`00 00 … 00 01` as `::1`: eight groups without leading zeros, the first run of zero
+    groups written `::` (RFC 5952 takes the longest; a tie or two runs is rare in a log)."""
+    pairs = hex_bytes.str.replace_all(" ", "", literal=True)
+    groups = [
+        pairs.str.slice(4 * i, 4).str.strip_chars_start("0").replace("", "0") for i in range(8)
+    ]
+    full = pl.concat_str(groups, separator=":")
+    return full.str.replace(r"(?:^|:)0(?::0)+(?::|$)", "::")
+
+
+def _ipv4_of_bytes(hex_bytes: pl.Expr) -> pl.Expr:
+    """`7f 00 00 01` as `127.0.0.1`."""
+    octets = hex_bytes.str.split(" ")
+    decimal = [octets.list.get(i).str.to_integer(base=16).cast(pl.String) for i in range(4)]
+    return pl.concat_str(decimal, separator=".")
 
 
 def _variants(field: str) -> list[pl.Expr]:
     """Every envelope capture of ``field``: ``process``, ``process__logshow``, ...."""
-    return [
-        _env(name)
-        for name in grammar.load("envelope").captures
-        if name == field or name.startswith(f"{field}__")
-    ]
+    return [_env(name) for name in env_fields() if name == field or name.startswith(f"{field}__")]
 
 
 def _envelope_columns() -> list[pl.Expr]:
@@ -144,8 +164,18 @@ def _envelope_columns() -> list[pl.Expr]:
 
 
 def _utc_offset() -> pl.Expr:
-    logged = pl.coalesce(_env("utc_offset"), _json("timestamp").str.slice(-5))
+    stamp = _json("timestamp")
+    zulu = _env("utc_offset__z").is_not_null() | stamp.str.ends_with("Z")
+    logged = pl.coalesce(
+        _env("utc_offset"), pl.when(zulu).then(pl.lit("+0000")), stamp.str.slice(-5)
+    )
     return logged.str.replace(":", "", literal=True)
+
+
+def _level() -> pl.Expr:
+    """The level in the words `log show` prints, or as printed where it is none of them."""
+    printed = pl.coalesce(*_variants("level"), _json("messageType"))
+    return printed.str.to_lowercase().replace_strict(LEVELS, default=printed)
 
 
 def _ts() -> pl.Expr:
@@ -165,9 +195,23 @@ def _ts() -> pl.Expr:
     clock = pl.when(clock.str.contains(".", literal=True)).then(clock).otherwise(clock + ".0")
     offset = pl.col("utc_offset").fill_null("+0000")
     text = pl.coalesce(_json("timestamp"), pl.concat_str(date, pl.lit(" "), clock, offset))
-    return text.str.to_datetime(
-        "%Y-%m-%d %H:%M:%S%.f%z", time_unit="us", time_zone="UTC", strict=False
+    # unifiedlog_iterator writes UTC as RFC 3339 (`2025-03-14T09:32:05.410Z`), and in its JSONL
+    # nanoseconds too, as a float that falls a few nanoseconds off: rounded to microseconds.
+    rfc3339 = text.str.replace(r"^(\S+)T(\S+)Z$", "$1 $2+0000")
+    nanoseconds = pl.from_epoch((_json("time_ns") / 1000).round().cast(pl.Int64), time_unit="us")
+    return pl.coalesce(
+        nanoseconds.dt.replace_time_zone("UTC"),
+        rfc3339.str.to_datetime(
+            "%Y-%m-%d %H:%M:%S%.f%z", time_unit="us", time_zone="UTC", strict=False
+        ),
     )
+
+
+def _loose_tid() -> pl.Expr:
+    """A thread id in an unknown envelope: hex where it says so (`0x`, a letter), else decimal."""
+    tid = _env("tid__loose")
+    decimal = tid.str.contains("^[0-9]+$")
+    return pl.when(decimal).then(tid.cast(pl.Int64, strict=False)).otherwise(_hex(tid))
 
 
 def _conn_id() -> pl.Expr:
@@ -224,13 +268,14 @@ def _event_columns() -> dict[str, pl.Expr]:
     conn_id = _conn_id()
     return {
         "ts": _ts(),
-        "level": pl.coalesce(*_variants("level"), _json("messageType")).replace(LEVELS),
+        "level": _level(),
         "process": pl.coalesce(*_variants("process"), _basename(_json("processImagePath"))),
         "pid": pl.coalesce(_env("pid").cast(pl.Int64, strict=False), _json("processID")),
         "tid": pl.coalesce(
             _hex(_env("tid__hex")),
             _hex(_env("tid__barehex")),
             _env("tid__dec").cast(pl.Int64, strict=False),
+            _loose_tid(),
             _json("threadID"),
         ),
         "function": pl.coalesce(_m("function"), _m("function__legacy"), _m("function__other")),

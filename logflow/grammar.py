@@ -48,6 +48,11 @@ HEAD = "__head"
 TEST_SAMPLE = 256
 # A grammar whose patterns add up to at most this many characters is matched in one pass.
 SMALL_GRAMMAR = 2000
+# Where a shape may be found inside a text (:meth:`CompiledGrammar.find`): at its start, or
+# after one of these characters, so that `Line 12: nw_...` or `[BoringSSL] boringssl_...` is
+# found at the function and `xnw_` or `key=Task <...>` is not.
+BOUNDARY = " \t`\"'>|:])}*"
+LEAD = "__lead"
 # A free-text terminal at the end of a shape, followed by nothing but the end of the text:
 # `(?P<NOTE__57>.+)` then closing parentheses, optional marks and empty alternatives.
 FREE_TAIL = re.compile(r"\(\?P<(?P<group>\w+)>\.\+\)(?P<after>(?:\)\??|\|\))*)\$$")
@@ -278,10 +283,45 @@ class CompiledGrammar:
             .to_series()
         )
 
+    def find(self, text: pl.Expr, kinds: Iterable[str]) -> pl.Expr:
+        """What stands in ``text`` before the first place a shape of these kinds starts.
+
+        The place is the start of ``text``, or else the leftmost position after a
+        :data:`BOUNDARY` character, from which the rest of ``text`` has one of the shapes.
+        Returns ``""`` where ``text`` itself has one, null where no place has.
+        """
+        shapes = self._of(kinds)
+        unanchored = "|".join(f"(?:{shape.pattern.removeprefix('^')})" for shape in shapes)
+        inside = f"[{re.escape(BOUNDARY)}](?:{unanchored})"
+        # Finding where a match starts needs no captures, so Rust's DFAs alone do it, a
+        # fiftieth of what extracting the text before it takes. The offset is in bytes.
+        at = text.str.find(inside)
+        lead = text.cast(pl.Binary).bin.slice(0, at + 1).cast(pl.String)
+        return (
+            pl.when(text.str.contains(_either(shapes)))
+            .then(pl.lit(""))
+            .when(at.is_not_null())
+            .then(lead)
+        )
+
+    def find_with_lark(self, text: str, kinds: Iterable[str]) -> tuple[str, dict] | None:
+        """:meth:`find` with Lark: what stands before the shape, and the shape's fields."""
+        shapes = self._of(kinds)
+        for at in range(len(text) + 1):
+            if at and text[at - 1] not in BOUNDARY:
+                continue
+            row = self.parse_with_lark(text[at:], shapes)
+            if row is not None:
+                return text[:at], row
+        return None
+
+    def _of(self, kinds: Iterable[str]) -> tuple[Shape, ...]:
+        wanted = set(kinds)
+        return tuple(shape for shape in self.shapes if shape.kind in wanted)
+
     def either(self, kinds: Iterable[str]) -> str:
         """One pattern that matches what any shape of these kinds matches."""
-        wanted = set(kinds)
-        return _either(tuple(shape for shape in self.shapes if shape.kind in wanted))
+        return _either(self._of(kinds))
 
     def _plan_for(self, sample: pl.Series) -> list[tuple[tuple[Shape, ...], bool]]:
         """The runs of shapes (:meth:`_runs`) for texts like ``sample``."""
@@ -312,13 +352,16 @@ class CompiledGrammar:
             runs.append((tuple(unseen), True))
         return runs
 
-    def parse_with_lark(self, text: str) -> dict[str, str | None] | None:
-        """Parse one text with Lark, trying the shapes in order; None if none matches.
+    def parse_with_lark(
+        self, text: str, shapes: Iterable[Shape] | None = None
+    ) -> dict[str, str | None] | None:
+        """Parse one text with Lark, trying the shapes (all, or these) in order; None if none
+        matches.
 
         Returns the same fields as :meth:`extract`: ``kind`` and the first value of every
         captured terminal.
         """
-        for shape in self.shapes:
+        for shape in self.shapes if shapes is None else shapes:
             try:
                 tree = self.lark.parse(text, start=shape.rule)
             except LarkError:
@@ -352,24 +395,27 @@ def _by_capture(groups: Iterable[str]) -> Iterable[tuple[str, list[str]]]:
 
 
 @functools.cache
-def load(name: str) -> CompiledGrammar:
-    """Load ``grammars/<name>.lark`` once and compile it; ``name`` is e.g. ``"envelope"``."""
+def load(name: str, top: str = "start") -> CompiledGrammar:
+    """Load ``grammars/<name>.lark`` once and compile it; ``name`` is e.g. ``"envelope"``.
+
+    ``top`` names the rule whose alternatives are the shapes: a grammar may hold more than one
+    such rule (envelope.lark's ``prefix``).
+    """
     path = _grammar_dir() / f"{name}.lark"
     try:
         source = path.read_text(encoding="utf-8")
     except OSError as exc:
         msg = f"cannot read grammar {path}: {exc.strerror}"
         raise GrammarLoadError(msg) from None
-    return compile_grammar(source, name)
+    return compile_grammar(source, name, top)
 
 
-def compile_grammar(source: str, name: str) -> CompiledGrammar:
+def compile_grammar(source: str, name: str, top: str = "start") -> CompiledGrammar:
     """Read a grammar's text and derive its patterns; the Lark parser is built when first used.
 
     Building Lark's Earley parser takes longer than reading a large log, and only the tests
     and the benchmark parse with it; the patterns need only the grammar's rules.
     """
-    top = "start"
     try:
         rules, terminals = _rules(source, name, [top])
     except LarkError as exc:

@@ -29,10 +29,14 @@ import polars as pl
 
 from logflow.errors import InputError
 
-LOG_SUFFIXES = (".log", ".txt", ".ndjson", ".jsonl", ".json", ".tsv", ".text")
+LOG_SUFFIXES = (".log", ".txt", ".ndjson", ".jsonl", ".json", ".tsv", ".text", ".csv")
 ARCHIVE_SUFFIXES = (".logarchive", ".tracev3")
 STDIN = "-"
-EXPORT_HINT = "log show --archive {path} --info --debug --style ndjson > {stem}.ndjson"
+EXPORT_HINT = (
+    "on a Mac, log show --archive {path} --info --debug --style ndjson > {stem}.ndjson; "
+    "anywhere, macos-UnifiedLogs' unifiedlog_iterator --mode log-archive -i {path} "
+    "-o {stem}.jsonl"
+)
 
 # The longest line logflow parses. os_log truncates messages far below this, so a longer line
 # is a paste gone wrong; it is reported unparsed rather than fed to the patterns.

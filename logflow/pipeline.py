@@ -41,7 +41,7 @@ from logflow.errors import LogflowError, writing
 from logflow.events import to_events
 from logflow.inputs import BLOCK_BYTES, Block, Inputs, Skipped, Text, text_blocks
 from logflow.partition import SPILL_ROWS, TreeEvents, writing_scratch
-from logflow.records import group_records, record_chunks
+from logflow.records import UNKNOWN_ENVELOPE, group_records, record_chunks
 from logflow.schema import CFNETWORK_KINDS, EVENT_SCHEMA, NETWORK_KINDS, OTHER, UNPARSED
 from logflow.tree import NODE, PROCESS, connections, tls_stream_links, tree_events
 
@@ -107,6 +107,10 @@ class Parsed:
     """Records of each kind."""
     unparsed_examples: pl.DataFrame
     """The first unparsed records: ``source``, ``line_no``, ``reason``."""
+    unknown_envelopes: int
+    """Network events that came with an envelope no row shape knows."""
+    unknown_envelope_examples: pl.DataFrame
+    """The first of them: ``source``, ``line_no``, ``prefix``."""
     process_events: pl.DataFrame
     """Network events per process: ``source``, ``process``, ``pid``, ``events``."""
     tables: Tables
@@ -296,6 +300,8 @@ class _Digest:
     kind_counts: dict[str, int]
     unparsed: pl.DataFrame
     """The first unparsed records, as :attr:`Parsed.unparsed_examples`."""
+    unknown_envelopes: int
+    unknown_envelope_examples: pl.DataFrame
     process_events: pl.DataFrame
     tree_rows: pl.DataFrame
     events: pa.Table | None
@@ -327,12 +333,17 @@ class _Collector:
         self.kind_counts: dict[str, int] = {}
         self.examples: list[pl.DataFrame] = []
         self.n_examples = 0
+        self.unknown_envelopes = 0
+        self.unknown_examples: list[pl.DataFrame] = []
         self.process_events: list[pl.DataFrame] = []
 
     def digest(self, chunk: Block) -> _Digest:
         """Parse a chunk and cut what is kept of it; safe to run on several threads at once."""
         records = parse_chunk(chunk)
         unparsed = records.filter(pl.col("kind") == UNPARSED).head(MAX_EXAMPLES)
+        unknown = records.filter(
+            pl.col("kind").is_in(NETWORK_KINDS) & (pl.col("envelope") == UNKNOWN_ENVELOPE)
+        )
         events = None
         if self.events_file is not None:
             events = (
@@ -345,6 +356,10 @@ class _Collector:
             decode_errors=chunk.decode_errors,
             kind_counts=dict(records.group_by("kind").len().iter_rows()),
             unparsed=_compact(unparsed.select("source", "line_no", reason="problem")),
+            unknown_envelopes=unknown.height,
+            unknown_envelope_examples=_compact(
+                unknown.head(MAX_EXAMPLES).select("source", "line_no", "prefix")
+            ),
             process_events=_compact(
                 records.filter(pl.col("kind").is_in(NETWORK_KINDS))
                 .group_by(PROCESS, maintain_order=True)
@@ -364,6 +379,9 @@ class _Collector:
         if self.n_examples < MAX_EXAMPLES:
             self.examples.append(digest.unparsed)
             self.n_examples += digest.unparsed.height
+        if self.unknown_envelopes < MAX_EXAMPLES:
+            self.unknown_examples.append(digest.unknown_envelope_examples)
+        self.unknown_envelopes += digest.unknown_envelopes
         self.process_events.append(digest.process_events)
         self.trees.add(digest.tree_rows)
         if digest.events is not None:
@@ -414,6 +432,8 @@ class _Collector:
             skipped=skipped,
             kind_counts=self.kind_counts,
             unparsed_examples=pl.concat(self.examples).head(MAX_EXAMPLES),
+            unknown_envelopes=self.unknown_envelopes,
+            unknown_envelope_examples=pl.concat(self.unknown_examples).head(MAX_EXAMPLES),
             process_events=pl.concat(self.process_events)
             .group_by(PROCESS, maintain_order=True)
             .agg(pl.col("events").sum()),

@@ -5,9 +5,19 @@ tab-indented summary block under ``cancelled``, a backtrace, the rest of a multi
 the metadata line Xcode 15 prints under a message, a Console key/value block, a pretty-printed
 JSON object). Every physical line belongs to exactly one record.
 
+The message decides, not the envelope: a line that holds a Network-framework message, whatever
+stands before it, starts a record. The message is found with grammars/message.lark at the
+first word from which the rest of the line has one of its shapes; what stands before it that
+no known envelope took is the record's ``prefix``, read with envelope.lark's ``prefix`` rule
+for what it plainly holds (a time, a level, a process, a category). A dated line that no row
+shape takes but that holds a Network message is such a record (envelope ``unknown``), not an
+unparsed one; so is a line that holds one behind a time in a style nobody listed.
+
 Where a line without an envelope belongs is decided locally:
 
-- a line whose message is itself a Network-framework message starts a record, wherever it is;
+- a line whose message is itself a Network-framework message starts a record, wherever it is
+  (under a row, a message found further in than the line's start must be more than a
+  function's name: a backtrace frame names one);
 - under a row with an envelope (a ``log show`` row, a Console row, ...) other lines continue it;
 - in an Xcode 15 paste a record runs up to and including its ``Type: ... | TID:`` line;
 - elsewhere (bare pastes) an indented line continues the record above, any other line stands
@@ -38,8 +48,13 @@ ROW_SHAPES = (
     "kv_type",
     "ndjson_row",
     "json_open",
+    "unifiedlogs_csv_row",
     "damaged",
+    "unknown_row",
 )
+# Row shapes records.py gives, not envelope.lark: a line no row shape takes that holds a Network
+# message behind a time.
+FOUND_SHAPES = ("unknown_row",)
 # Shapes that stand alone: `log`'s own preamble and trailer.
 FRAME_SHAPES = ("preamble", "trailer")
 # Lines that add fields to their record and no text to its message.
@@ -60,20 +75,50 @@ ENVELOPE_OF_SHAPE = {
     "kv_type": "console_kv",
     "ndjson_row": "ndjson",
     "json_open": "json",
+    "unknown_row": "unknown",
+    "unifiedlogs_csv_row": "unifiedlogs",
 }
 BARE = "bare"
+UNKNOWN_ENVELOPE = "unknown"
+FUNCTION_NOTE = "function_note"
+# Rows whose message is searched for a Network message when their envelope names no subsystem.
+MESSAGE_ROWS = (
+    "logshow_row",
+    "compact_row",
+    "syslog_row",
+    "xcode_row",
+    "relay_row",
+    "console_tab_row",
+    "console_space_row",
+    "oslogstore_row",
+)
 
-# The fields of a `log show --style json|ndjson` record that logflow reads, and their types.
+# The fields of a `log show --style json|ndjson` record that logflow reads, their types, and
+# the keys macos-UnifiedLogs' unifiedlog_iterator writes them under in its JSONL (its `time`
+# is nanoseconds since 1970, UTC; process and library are full paths, as Apple's are).
 JSON_FIELDS = {
-    "timestamp": pl.String,
-    "messageType": pl.String,
-    "processImagePath": pl.String,
-    "senderImagePath": pl.String,
-    "processID": pl.Int64,
-    "threadID": pl.Int64,
-    "subsystem": pl.String,
-    "category": pl.String,
-    "eventMessage": pl.String,
+    "timestamp": (pl.String, "timestamp"),
+    "time_ns": (pl.Float64, "time"),
+    "messageType": (pl.String, "log_type"),
+    "processImagePath": (pl.String, "process"),
+    "senderImagePath": (pl.String, "library"),
+    "processID": (pl.Int64, "pid"),
+    "threadID": (pl.Int64, "thread_id"),
+    "subsystem": (pl.String, "subsystem"),
+    "category": (pl.String, "category"),
+    "eventMessage": (pl.String, "message"),
+}
+# The columns of unifiedlog_iterator's CSV (envelope.lark's `csv_record`) for these fields.
+CSV_FIELDS = {
+    "timestamp": "csv_time",
+    "messageType": "csv_log_type",
+    "processImagePath": "csv_process",
+    "senderImagePath": "csv_library",
+    "processID": "csv_pid",
+    "threadID": "csv_thread",
+    "subsystem": "csv_subsystem",
+    "category": "csv_category",
+    "eventMessage": "csv_message",
 }
 
 
@@ -127,7 +172,8 @@ def group_records(lines: pl.DataFrame) -> pl.LazyFrame:
     """Group ``source, line_no, text`` lines into records.
 
     Returns one row per record with ``source``, ``line_no``, ``n_lines``, ``shape`` (of its
-    first line), ``envelope``, ``env`` (a struct of the envelope fields of its first line and
+    first line), ``envelope``, ``prefix`` (what stood before the message that no envelope
+    took), ``env`` (a struct of the envelope fields of its first line and
     its field lines), ``json`` (the JSON record's fields, or null), ``message`` and
     ``problem`` (why the record is unparsed, or null).
     """
@@ -159,12 +205,13 @@ def group_records(lines: pl.DataFrame) -> pl.LazyFrame:
             pl.col("too_long").any().alias("more_too_long"),
         )
     )
-    fields = [name for name in grammar.load("envelope").captures if name != "message"]
+    fields = [name for name in env_fields() if name != "message"]
     records = first.join(more, on=["source", "record"], how="left", maintain_order="left").select(
         "source",
         "line_no",
         (1 + pl.col("n_more").fill_null(0)).cast(pl.Int32).alias("n_lines"),
         "shape",
+        "prefix",
         pl.coalesce(pl.when(pl.col("shape").is_in(CLOSING_SHAPES)).then("shape"), "closing").alias(
             "closing"
         ),
@@ -176,24 +223,32 @@ def group_records(lines: pl.DataFrame) -> pl.LazyFrame:
         _json_text(),
         (pl.col("too_long") | pl.col("more_too_long").fill_null(False)).alias("too_long"),
     )
-    return records.with_columns(json=_json_fields()).select(
+    # A CSV record is its lines as they are: its message may span them.
+    csv_text = pl.when(pl.col("shape") == "unifiedlogs_csv_row").then(
+        pl.concat_str(_env("csv_row"), "message")
+    )
+    records = grammar.load("envelope", "csv_record").extract(records, csv_text, into="csv")
+    return records.with_columns(json=pl.coalesce(_json_fields(), _csv_fields())).select(
         "source",
         "line_no",
         "n_lines",
         "shape",
         _envelope().alias("envelope"),
+        "prefix",
         "env",
         "json",
-        pl.when(pl.col("json_text").is_not_null())
+        pl.when(pl.col("json").is_not_null())
         .then(pl.col("json").struct.field("eventMessage").fill_null(""))
-        .otherwise(pl.col("message"))
+        .when(pl.col("json_text").is_null() & (pl.col("shape") != "unifiedlogs_csv_row"))
+        .then(pl.col("message"))
         .alias("message"),
         _problem().alias("problem"),
     )
 
 
 def _shape_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Add each line's ``shape``, its envelope captures ``env``, ``too_long`` and ``network``."""
+    """Add each line's ``shape``, its envelope captures ``env``, ``too_long``, ``network``
+    (whether it holds a Network message of its own) and ``prefix``."""
     too_long = pl.col("text").str.len_chars() > MAX_LINE_CHARS
     lines = lines.with_columns(too_long=too_long)
     lines = grammar.load("envelope").extract(
@@ -203,14 +258,77 @@ def _shape_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
     lines = lines.with_columns(
         shape=pl.when(pl.col("too_long")).then(pl.lit("damaged")).otherwise(shape)
     )
-    # Does a line without an envelope carry a Network-framework message of its own? (A shape
-    # of message.lark other than `unknown`, which matches anything.)
+    return _found_messages(lines)
+
+
+def _found_messages(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Find the Network message in each line that may hold one, and read what stands before it.
+
+    A line may hold one where no envelope names its subsystem: a row of Xcode, a relay or a
+    Console copy, a line with no envelope (``bare``, ``indented``), a dated line no row shape
+    takes (``damaged``). Where the message does not start the text the envelope left, the
+    text is cut there: the message is what follows, the ``prefix`` what stands before.
+    """
     message = grammar.load("message")
-    network = message.either(kind for kind in message.kinds if kind != UNKNOWN)
-    loose = pl.when(pl.col("shape").is_in(("indented", "bare"))).then(
-        pl.col("env").struct.field("message")
+    shape, env_message = pl.col("shape"), _env("message")
+    searched = (
+        pl.when(shape == "damaged")
+        .then(pl.col("text"))
+        .when(shape.is_in(("bare", "indented")))
+        .then(env_message)
+        .when(shape.is_in(MESSAGE_ROWS) & _env("subsystem").is_null())
+        .then(env_message)
     )
-    return lines.with_columns(network=loose.str.contains(network).fill_null(False))
+    kinds = [kind for kind in message.kinds if kind != UNKNOWN]
+    lead = message.find(searched, kinds)
+    # Under a row, a line that continues it (a backtrace frame `2 libnetwork.dylib 0x1a2b
+    # nw_endpoint_handler_cancel + 42`, an NSError dump) may name a function further in: there
+    # a message found further in begins a record only if it is more than a function's name.
+    # (Elsewhere a bare line begins a record anyway.)
+    more_than_a_name = [kind for kind in kinds if kind != FUNCTION_NOTE]
+    inside = pl.when(shape == BARE).then(message.find(searched, more_than_a_name))
+    lines = lines.with_columns(lead=lead, inside=inside)
+    lead = pl.col("lead")
+    cut = lead.str.len_chars() > 0
+    lines = lines.with_columns(
+        network=((lead == "") | pl.col("inside").is_not_null()).fill_null(False),
+        shape=pl.when((shape == "damaged") & lead.is_not_null())
+        .then(pl.lit("unknown_row"))
+        .otherwise(shape),
+        prefix=pl.when(cut & (shape != "indented")).then(lead.str.strip_chars()),
+        message=pl.when(cut & (shape != "indented"))
+        .then(searched.str.slice(lead.str.len_chars()))
+        .otherwise(env_message),
+    )
+    return _read_prefix(lines)
+
+
+def _read_prefix(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Add to ``env`` what the prefix plainly holds, where the envelope did not say it."""
+    prefix = grammar.load("envelope", "prefix")
+    row_fields = set(grammar.load("envelope").captures)
+    unread = pl.when(pl.col("prefix").is_not_null()).then(pl.col("lead"))
+    # What stands before the fields the prefix rule knows (`Line 12: `) is only kept.
+    junk = prefix.find(unread, prefix.kinds)
+    lines = prefix.extract(lines, unread.str.slice(junk.str.len_chars()), into="loose")
+
+    def field(name: str) -> pl.Expr:
+        said = [_env(name)] if name in row_fields else []
+        read = [pl.col("loose").struct.field(name)] if name in prefix.captures else []
+        return pl.coalesce(*said, *read).alias(name)
+
+    env = pl.struct(*(field(name) for name in env_fields()))
+    # A pasted line whose prefix holds a time is a row of a style nobody listed: the lines
+    # without an envelope under it (an NSError dump) continue it, as they would a known row.
+    timed = (pl.col("shape") == BARE) & pl.col("loose").struct.field("clock").is_not_null()
+    shape = pl.when(timed).then(pl.lit("unknown_row")).otherwise("shape")
+    return lines.with_columns(env=env, shape=shape).drop("loose", "lead", "inside")
+
+
+def env_fields() -> tuple[str, ...]:
+    """The envelope fields a line can carry: its row shape's, and those of a prefix."""
+    envelope, prefix = grammar.load("envelope"), grammar.load("envelope", "prefix")
+    return tuple(dict.fromkeys((*envelope.captures, *prefix.captures)))
 
 
 def _starts_record() -> pl.Expr:
@@ -248,7 +366,7 @@ def _starts_record() -> pl.Expr:
 def _message_part() -> pl.Expr:
     """What a line adds to its record's message text."""
     shape = pl.col("shape")
-    message = pl.col("env").struct.field("message").fill_null("")
+    message = pl.col("message").fill_null("")
     return (
         pl.when(shape.is_in(FRAME_SHAPES))
         .then(pl.col("text"))
@@ -278,7 +396,7 @@ def _closing() -> pl.Expr:
 def _envelope_fields(takes_fields: pl.Expr) -> pl.Expr:
     """Per group of lines, the first value each envelope field takes on the lines that carry
     fields."""
-    fields = grammar.load("envelope").captures
+    fields = env_fields()
     return pl.struct(
         _env(name).filter(takes_fields).drop_nulls().first().alias(name)
         for name in fields
@@ -307,19 +425,57 @@ def _json_text() -> pl.Expr:
 
 
 def _json_fields() -> pl.Expr:
-    """The fields logflow reads from a JSON record; null where the text is not valid JSON."""
+    """The fields logflow reads from a JSON or CSV record; null where the text is not valid
+    JSON. Empty strings (unifiedlog_iterator's for no subsystem) are null."""
     text = pl.col("json_text")
-    return pl.when(text.str.json_path_match("$").is_not_null()).then(
-        pl.struct(
-            text.str.json_path_match(f"$.{name}").cast(dtype, strict=False).alias(name)
-            for name, dtype in JSON_FIELDS.items()
+
+    def field(name: str, dtype: pl.DataType, key: str) -> pl.Expr:
+        value = pl.coalesce(
+            text.str.json_path_match(f"$.{name}"), text.str.json_path_match(f"$.{key}")
         )
-    )
+        return pl.when(value != "").then(value).cast(dtype, strict=False).alias(name)
+
+    json = pl.struct(field(name, dtype, key) for name, (dtype, key) in JSON_FIELDS.items())
+    return pl.when(text.str.json_path_match("$").is_not_null()).then(json)
+
+
+def _csv_fields() -> pl.Expr:
+    """The fields of a unifiedlog_iterator CSV record, as :func:`_json_fields` gives them."""
+    csv = pl.col("csv")
+
+    def field(name: str, dtype: pl.DataType) -> pl.Expr:
+        if name not in CSV_FIELDS:
+            return pl.lit(None, dtype).alias(name)
+        value = csv.struct.field(CSV_FIELDS[name])
+        # A field with a comma, a quote or a line break is quoted, its quotes doubled.
+        quoted = value.str.starts_with('"')
+        value = (
+            pl.when(quoted)
+            .then(
+                value.str.slice(1, value.str.len_chars() - 2).str.replace_all(
+                    '""', '"', literal=True
+                )
+            )
+            .otherwise(value)
+        )
+        return value.cast(dtype, strict=False).alias(name)
+
+    fields = pl.struct(field(name, dtype) for name, (dtype, _) in JSON_FIELDS.items())
+    return pl.when(csv.struct.field("kind").is_not_null()).then(fields)
 
 
 def _envelope() -> pl.Expr:
     closing = pl.col("closing").replace_strict(ENVELOPE_OF_SHAPE, default=None)
-    first = pl.col("shape").replace_strict(ENVELOPE_OF_SHAPE, default=BARE)
+    # A message pasted with something before it that no envelope is: an unknown envelope.
+    unknown = pl.when((pl.col("shape") == BARE) & pl.col("prefix").is_not_null())
+    # macos-UnifiedLogs' JSONL is told from `log show --style ndjson` by its keys.
+    iterator = pl.col("json_text").str.json_path_match("$.thread_id").is_not_null()
+    first = (
+        unknown.then(pl.lit(UNKNOWN_ENVELOPE))
+        .when((pl.col("shape") == "ndjson_row") & iterator)
+        .then(pl.lit("unifiedlogs"))
+        .otherwise(pl.col("shape").replace_strict(ENVELOPE_OF_SHAPE, default=BARE))
+    )
     return pl.coalesce(closing, first)
 
 
@@ -332,4 +488,6 @@ def _problem() -> pl.Expr:
         .then(pl.lit("starts with a date and time but matches no known envelope"))
         .when(pl.col("json_text").is_not_null() & pl.col("json").is_null())
         .then(pl.lit("not valid JSON"))
+        .when((shape == "unifiedlogs_csv_row") & pl.col("json").is_null())
+        .then(pl.lit("not a whole unifiedlog_iterator CSV record"))
     )

@@ -22,6 +22,9 @@ class Report:
     unparsed: int
     decode_errors: int
     unparsed_examples: list[dict[str, Any]] = field(default_factory=list)
+    unknown_envelopes: dict[str, Any] = field(default_factory=dict)
+    """Network events that came with an envelope no row shape knows: ``count`` and
+    ``examples`` (``source``, ``line_no``, ``prefix``: what stood before the message)."""
     skipped: list[dict[str, str]] = field(default_factory=list)
 
     @classmethod
@@ -42,6 +45,10 @@ class Report:
             unparsed=count((UNPARSED,)),
             decode_errors=parsed.decode_errors,
             unparsed_examples=parsed.unparsed_examples.to_dicts(),
+            unknown_envelopes={
+                "count": parsed.unknown_envelopes,
+                "examples": parsed.unknown_envelope_examples.to_dicts(),
+            },
             skipped=[asdict(s) for s in parsed.skipped],
         )
 
@@ -52,8 +59,10 @@ class Report:
     def account(self) -> str:
         """One line saying what was read."""
         files = "1 file" if self.files == 1 else f"{self.files:,} files"
+        unknown = self.unknown_envelopes.get("count", 0)
         parts = [
-            f"{self.network_events:,} network events",
+            f"{self.network_events:,} network events"
+            + (f" ({unknown:,} with an unknown envelope)" if unknown else ""),
             f"{self.other_records:,} other records",
         ]
         if self.preamble_trailer:

@@ -58,6 +58,8 @@ ENVELOPES = (
     "ndjson",
     "json",
     "bare",
+    "unifiedlogs",
+    "unknown",
 )
 Envelope = pl.Enum(ENVELOPES)
 
@@ -121,6 +123,7 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "error_code": pl.Int32(),
     "error": pl.String(),
     "kind": Kind,
+    "prefix": pl.String(),
     "message": pl.String(),
     "summary": SUMMARY,
 }

@@ -191,6 +191,7 @@ def test_archives_are_refused_with_the_export_command(export, tmp_path: Path, na
     result = export(path)
     assert_one_error_line(result, f"{path}: a binary unified-log archive")
     assert f"log show --archive {path} " in result.stderr
+    assert f"unifiedlog_iterator --mode log-archive -i {path} " in result.stderr
 
 
 def test_empty_file_is_refused(export, tmp_path: Path) -> None:

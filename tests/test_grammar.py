@@ -149,3 +149,110 @@ def test_extract_on_no_rows_gives_no_rows(engine: str) -> None:
     out = grammar.load("message").extract(frame, pl.col("text"), into="m").collect(engine=engine)
     assert out.height == 0
     assert out.schema["m"] == grammar.load("message").dtype
+
+
+# ---- Finding a shape inside a text: the message-first reading -------------------------------
+
+NETWORK_MESSAGE = [kind for kind in grammar.load("message").kinds if kind != "unknown"]
+PREFIX = grammar.load("envelope", "prefix")
+# What real pastes put before a message, and what they do not (no function, no id).
+JUNK = st.text(
+    alphabet=st.characters(
+        codec="utf-8", categories=("L", "N", "P", "S", "Zs"), exclude_characters="[_<\n\r"
+    ),
+    max_size=30,
+)
+
+
+def found(name: str, texts: list[str | None], kinds, top: str = "start") -> list[str | None]:
+    frame = pl.LazyFrame({"text": texts}, schema={"text": pl.String})
+    lead = grammar.load(name, top).find(pl.col("text"), kinds)
+    return frame.select(lead).collect().to_series().to_list()
+
+
+def lines_to_search() -> list[str]:
+    """Real lines where a message is found inside, or that name a connection, and a sample of
+    the rest (Lark tries every word of a line that holds none, a few hundredths of a second)."""
+    lines = distinct(real_lines())
+    leads = found("message", lines, NETWORK_MESSAGE)
+    return [
+        line
+        for k, (line, lead) in enumerate(zip(lines, leads, strict=True))
+        if lead or "[C" in line or k % 16 == 0
+    ]
+
+
+def test_finding_the_message_agrees_with_lark_on_real_lines() -> None:
+    """Where a Network message starts in a real line, the compiled pattern and Lark agree."""
+    lines = lines_to_search()
+    compiled = grammar.load("message")
+    disagreements = [
+        (line, lead, lark)
+        for line, lead in zip(lines, found("message", lines, NETWORK_MESSAGE), strict=True)
+        if (lark := _lead(compiled.find_with_lark(line, NETWORK_MESSAGE))) != lead
+    ]
+    assert disagreements == []
+    assert sum(1 for lead in found("message", lines, NETWORK_MESSAGE) if lead) > 10
+
+
+def _lead(result: tuple[str, dict] | None) -> str | None:
+    return None if result is None else result[0]
+
+
+@settings(max_examples=150, deadline=None)
+@given(JUNK, PIECES)
+def test_finding_the_message_agrees_with_lark_on_arbitrary_text(junk: str, text: str) -> None:
+    """On generated text behind generated junk, the two find the message at the same place."""
+    line = f"{junk} {text}"
+    lark = grammar.load("message").find_with_lark(line, NETWORK_MESSAGE)
+    assert found("message", [line], NETWORK_MESSAGE) == [_lead(lark)]
+
+
+def prefix_fields(texts: list[str]) -> list[dict | None]:
+    """The fields the prefix rule reads, after the junk before them, compiled."""
+    frame = pl.LazyFrame({"text": texts}, schema={"text": pl.String})
+    junk = PREFIX.find(pl.col("text"), PREFIX.kinds)
+    rest = pl.col("text").str.slice(junk.str.len_chars())
+    parsed = PREFIX.extract(frame.with_columns(junk=junk), rest, into="p")
+    rows = parsed.select("junk", "p").unnest("p").collect().to_dicts()
+    return rows
+
+
+def prefix_fields_with_lark(text: str) -> dict | None:
+    junk, row = PREFIX.find_with_lark(text, PREFIX.kinds)
+    return {"junk": junk, **row}
+
+
+def test_reading_a_prefix_agrees_with_lark_on_real_prefixes() -> None:
+    """What stands before the message in real lines reads the same with Lark and compiled."""
+    lines = lines_to_search()
+    leads = distinct(found("message", lines, NETWORK_MESSAGE))[::3]
+    variants = [
+        *leads,
+        *(f"Line 3: 2024-12-12T21:45:11.830Z DEFAULT {lead}" for lead in leads[::8]),
+    ]
+    rows = prefix_fields(variants)
+    assert [prefix_fields_with_lark(text) for text in variants] == rows
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    JUNK,
+    st.sampled_from(
+        [
+            "2024-12-12 21:45:11.830877+0100 ",
+            "21:45:11.830 ",
+            "Oct 11 09:21:10 ",
+            "2019-07-21T19:57:30.042Z ",
+        ]
+    ),
+    st.sampled_from(["", "Default ", "df ", "E ", "<Notice>: ", "NOTICE "]),
+    st.sampled_from(["", "App[12:0x1a] ", "My App(Network)[2146] ", "banshee: ", "App[7]: "]),
+    st.sampled_from(["", "(Network) ", "[com.apple.network:connection] ", "[BoringSSL] ", "[] "]),
+)
+def test_reading_a_prefix_agrees_with_lark_on_generated_prefixes(
+    junk: str, stamp: str, level: str, process: str, source: str
+) -> None:
+    """Generated prefixes, junk first, read the same with Lark and compiled."""
+    text = f"{junk} {stamp}{level}{process}{source}"
+    assert prefix_fields([text]) == [prefix_fields_with_lark(text)]

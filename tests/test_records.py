@@ -12,6 +12,7 @@ from logflow.records import (
     CLOSING_SHAPES,
     ENVELOPE_OF_SHAPE,
     FIELD_SHAPES,
+    FOUND_SHAPES,
     FRAME_SHAPES,
     ROW_SHAPES,
 )
@@ -147,7 +148,7 @@ def test_every_record_has_one_known_kind() -> None:
 def test_shape_lists_name_real_shapes() -> None:
     """Every shape the record rules name exists in envelope.lark, and maps to an envelope."""
     shapes = set(grammar.load("envelope").kinds)
-    named = {*ROW_SHAPES, *FRAME_SHAPES, *FIELD_SHAPES, *CLOSING_SHAPES}
+    named = {*ROW_SHAPES, *FRAME_SHAPES, *FIELD_SHAPES, *CLOSING_SHAPES} - {*FOUND_SHAPES}
     assert named <= shapes
-    assert set(ENVELOPE_OF_SHAPE) <= shapes
+    assert set(ENVELOPE_OF_SHAPE) <= shapes | {*FOUND_SHAPES}
     assert set(ENVELOPE_OF_SHAPE.values()) <= set(ENVELOPES)
