@@ -61,6 +61,7 @@ TARGET_RSS_LINES = 1_000_000
 TARGET_TREES_VS_PARSE = 0.30  # trees+diagnoses time / parse time, at most
 TARGET_SCALE_RSS = 1.2  # peak RSS at 10x the lines / peak RSS at 1M lines, at most
 TARGET_SCALE = 10
+TARGET_VS_BASELINE = 1.10  # logflow time / an earlier commit's (--baseline), at most
 
 # ---- the reference: hand-written regexes, evaluated by Polars over whole columns -----------
 
@@ -184,8 +185,8 @@ def worker(argv: list[str]) -> None:
 # ---- measuring a subprocess ---------------------------------------------------------------
 
 
-def measure(cmd: list[str], workdir: Path) -> tuple[float, float, str]:
-    """Run cmd; return (wall seconds, peak RSS MiB, stdout). Exits on failure."""
+def measure(cmd: list[str], workdir: Path) -> tuple[float, float, str, float]:
+    """Run cmd; return (wall seconds, peak RSS MiB, stdout, CPU seconds). Exits on failure."""
     stdout_path, stderr_path = workdir / "stdout.txt", workdir / "stderr.txt"
     with open(stdout_path, "w") as out, open(stderr_path, "w") as err:
         start = time.perf_counter()
@@ -198,7 +199,8 @@ def measure(cmd: list[str], workdir: Path) -> tuple[float, float, str]:
     stdout = stdout_path.read_text()
     if proc.returncode != 0:
         sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{stderr_path.read_text()[-3000:]}")
-    return wall, usage.ru_maxrss / 1024, stdout  # ru_maxrss is in KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, usage.ru_maxrss / 1024, stdout, cpu  # ru_maxrss is in KiB on Linux
 
 
 def run_round(name: str, args, path: Path, scratch: Path) -> dict:
@@ -207,17 +209,16 @@ def run_round(name: str, args, path: Path, scratch: Path) -> dict:
     out_dir.mkdir(parents=True)
     me = [sys.executable, str(Path(__file__).resolve()), "_worker"]
     if name == "reference":
-        wall, rss, stdout = measure([*me, "reference", str(path), str(out_dir)], scratch)
-        return {"seconds": wall, "rss": rss, "info": json.loads(stdout)}
-    if name == "logflow":
-        wall, rss, stdout = measure(
-            [args.logflow, "export", str(path), "-o", str(out_dir)], scratch
-        )
-        return {"seconds": wall, "rss": rss, "info": stdout.strip().splitlines()[0]}
+        wall, rss, stdout, cpu = measure([*me, "reference", str(path), str(out_dir)], scratch)
+        return {"seconds": wall, "rss": rss, "cpu": cpu, "info": json.loads(stdout)}
+    if name in ("logflow", "baseline"):
+        script = args.logflow if name == "logflow" else args.baseline
+        wall, rss, stdout, cpu = measure([script, "export", str(path), "-o", str(out_dir)], scratch)
+        return {"seconds": wall, "rss": rss, "cpu": cpu, "info": stdout.strip().splitlines()[0]}
     if name == "phases":
-        wall, rss, stdout = measure([*me, "phases", str(path), str(out_dir)], scratch)
+        wall, rss, stdout, _ = measure([*me, "phases", str(path), str(out_dir)], scratch)
         return {"seconds": wall, "rss": rss, "info": json.loads(stdout)}
-    wall, rss, stdout = measure([*me, "lark", str(path), str(args.lark_sample)], scratch)
+    wall, rss, stdout, _ = measure([*me, "lark", str(path), str(args.lark_sample)], scratch)
     info = json.loads(stdout)
     return {"seconds": info["parse_seconds"], "rss": rss, "info": info}
 
@@ -288,6 +289,11 @@ def main() -> None:
         metavar="K",
         help="also export a generated file of K times the lines once, for peak RSS (0: off)",
     )
+    ap.add_argument(
+        "--baseline",
+        metavar="PATH",
+        help="another logflow console script (an earlier commit's) to time in the same rounds",
+    )
     args = ap.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # keep stdout in step with stderr's progress
     if not Path(args.logflow).exists():
@@ -333,9 +339,11 @@ def main() -> None:
                     f"{free / 1e9:.1f} GB free, at least {3 * need / 1e9:.1f} GB wanted"
                 )
 
-        runs: dict[str, list[dict]] = {name: [] for name in (*CONTESTANTS, "phases")}
+        contestants = (*CONTESTANTS, "baseline") if args.baseline else CONTESTANTS
+        runs: dict[str, list[dict]] = {name: [] for name in (*contestants, "phases")}
         for i in range(args.repeat):
-            order = CONTESTANTS[i % 3 :] + CONTESTANTS[: i % 3]  # rotate who goes first
+            k = i % len(contestants)
+            order = contestants[k:] + contestants[:k]  # rotate who goes first
             # phases is an extra run, not a contestant: always last, outside the rotation.
             for name in (*order, "phases"):
                 result = run_round(name, args, path, scratch)
@@ -353,7 +361,7 @@ def main() -> None:
             out_dir = scratch / "out-scale"
             try:
                 progress(f"exporting {big.name} once")
-                wall, big_rss, _ = measure(
+                wall, big_rss, _, _ = measure(
                     [args.logflow, "export", str(big), "-o", str(out_dir)], scratch
                 )
             finally:
@@ -442,6 +450,35 @@ def main() -> None:
             trees_ratio <= TARGET_TREES_VS_PARSE,
         ),
     ]
+    if args.baseline:
+        # Each round's ratio, the two run back to back on the same file: less noise than
+        # the ratio of the medians on a shared machine. CPU seconds too, where wall time is
+        # noisy.
+        pairs = list(zip(runs["logflow"], runs["baseline"], strict=True))
+        wall_ratio = statistics.median(a["seconds"] / b["seconds"] for a, b in pairs)
+        cpu_ratio = statistics.median(a["cpu"] / b["cpu"] for a, b in pairs)
+        base = statistics.median(r["seconds"] for r in runs["baseline"])
+        print(
+            f"  baseline ({args.baseline}): median {base:.2f}s; CPU seconds, logflow "
+            f"{statistics.median(r['cpu'] for r in runs['logflow']):.1f} against "
+            f"{statistics.median(r['cpu'] for r in runs['baseline']):.1f}"
+        )
+        targets.append(
+            (
+                "logflow time / baseline time",
+                f"{wall_ratio:.2f}x",
+                f"<= {TARGET_VS_BASELINE}x",
+                wall_ratio <= TARGET_VS_BASELINE,
+            )
+        )
+        targets.append(
+            (
+                "logflow CPU / baseline CPU",
+                f"{cpu_ratio:.2f}x",
+                f"<= {TARGET_VS_BASELINE}x",
+                cpu_ratio <= TARGET_VS_BASELINE,
+            )
+        )
     if scaled is not None:
         scale_ratio = scaled["rss"] / rss["logflow"]
         targets.append(

@@ -238,8 +238,12 @@ def _category() -> pl.Expr:
         .then(pl.lit("network"))
         .otherwise(pl.lit("other"))
     )
+    # Where the message was found behind a prefix, the envelope named no subsystem and the
+    # message decides: a `[NetworkManager.swift:42]` tag before it is no subsystem's.
     return (
-        pl.when(subsystem == NETWORK_SUBSYSTEM)
+        pl.when(pl.col("prefix").is_not_null())
+        .then(by_shape)
+        .when(subsystem == NETWORK_SUBSYSTEM)
         .then(pl.lit("network"))
         .when(subsystem.is_not_null() | sender.is_in(CFNETWORK_SENDERS))
         .then(pl.when(by_shape == "cfnetwork").then(by_shape).otherwise(pl.lit("other")))

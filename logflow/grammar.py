@@ -49,9 +49,9 @@ TEST_SAMPLE = 256
 # A grammar whose patterns add up to at most this many characters is matched in one pass.
 SMALL_GRAMMAR = 2000
 # Where a shape may be found inside a text (:meth:`CompiledGrammar.find`): at its start, or
-# after one of these characters, so that `Line 12: nw_...` or `[BoringSSL] boringssl_...` is
-# found at the function and `xnw_` or `key=Task <...>` is not.
-BOUNDARY = " \t`\"'>|:])}*"
+# after a character that cannot be part of a C name, so that `Line 12: nw_...`,
+# `[BoringSSL] boringssl_...` and `错误日志：nw_...` are found at the function, `xnw_...` not.
+WORD = "A-Za-z0-9_"
 LEAD = "__lead"
 # A free-text terminal at the end of a shape, followed by nothing but the end of the text:
 # `(?P<NOTE__57>.+)` then closing parentheses, optional marks and empty alternatives.
@@ -286,29 +286,28 @@ class CompiledGrammar:
     def find(self, text: pl.Expr, kinds: Iterable[str]) -> pl.Expr:
         """What stands in ``text`` before the first place a shape of these kinds starts.
 
-        The place is the start of ``text``, or else the leftmost position after a
-        :data:`BOUNDARY` character, from which the rest of ``text`` has one of the shapes.
+        The place is the start of ``text``, or else the leftmost position after a character
+        not in :data:`WORD`, from which the rest of ``text`` has one of the shapes.
         Returns ``""`` where ``text`` itself has one, null where no place has.
         """
         shapes = self._of(kinds)
         unanchored = "|".join(f"(?:{shape.pattern.removeprefix('^')})" for shape in shapes)
-        inside = f"[{re.escape(BOUNDARY)}](?:{unanchored})"
+        inside = f"[^{WORD}](?:{unanchored})"
         # Finding where a match starts needs no captures, so Rust's DFAs alone do it, a
         # fiftieth of what extracting the text before it takes. The offset is in bytes.
-        at = text.str.find(inside)
-        lead = text.cast(pl.Binary).bin.slice(0, at + 1).cast(pl.String)
-        return (
-            pl.when(text.str.contains(_either(shapes)))
-            .then(pl.lit(""))
-            .when(at.is_not_null())
-            .then(lead)
-        )
+        at_start = text.str.contains(_either(shapes))
+        rest = pl.when(~at_start).then(text)
+        at = rest.str.find(inside)
+        # `at` is where the character before the shape starts, which may take several bytes.
+        before = rest.cast(pl.Binary).bin.slice(0, at).cast(pl.String)
+        lead = rest.str.slice(0, before.str.len_chars() + 1)
+        return pl.when(at_start).then(pl.lit("")).when(at.is_not_null()).then(lead)
 
     def find_with_lark(self, text: str, kinds: Iterable[str]) -> tuple[str, dict] | None:
         """:meth:`find` with Lark: what stands before the shape, and the shape's fields."""
         shapes = self._of(kinds)
         for at in range(len(text) + 1):
-            if at and text[at - 1] not in BOUNDARY:
+            if at and re.fullmatch(f"[{WORD}]", text[at - 1]):
                 continue
             row = self.parse_with_lark(text[at:], shapes)
             if row is not None:

@@ -33,10 +33,11 @@ import polars as pl
 
 from logflow import grammar
 from logflow.inputs import MAX_LINE_CHARS, Block
-from logflow.schema import UNKNOWN
+from logflow.schema import NETWORK_KINDS, UNKNOWN
 
-# Shapes that begin a record wherever they stand.
-ROW_SHAPES = (
+# Rows with a message that may hold a Network message further in when their envelope names no
+# subsystem.
+MESSAGE_ROWS = (
     "logshow_row",
     "compact_row",
     "syslog_row",
@@ -45,6 +46,10 @@ ROW_SHAPES = (
     "console_tab_row",
     "console_space_row",
     "oslogstore_row",
+)
+# Shapes that begin a record wherever they stand.
+ROW_SHAPES = (
+    *MESSAGE_ROWS,
     "kv_type",
     "ndjson_row",
     "json_open",
@@ -81,18 +86,6 @@ ENVELOPE_OF_SHAPE = {
 BARE = "bare"
 UNKNOWN_ENVELOPE = "unknown"
 FUNCTION_NOTE = "function_note"
-# Rows whose message is searched for a Network message when their envelope names no subsystem.
-MESSAGE_ROWS = (
-    "logshow_row",
-    "compact_row",
-    "syslog_row",
-    "xcode_row",
-    "relay_row",
-    "console_tab_row",
-    "console_space_row",
-    "oslogstore_row",
-)
-
 # The fields of a `log show --style json|ndjson` record that logflow reads, their types, and
 # the keys macos-UnifiedLogs' unifiedlog_iterator writes them under in its JSONL (its `time`
 # is nanoseconds since 1970, UTC; process and library are full paths, as Apple's are).
@@ -206,6 +199,7 @@ def group_records(lines: pl.DataFrame) -> pl.LazyFrame:
         )
     )
     fields = [name for name in env_fields() if name != "message"]
+    more_fields = set(grammar.load("envelope").captures)
     records = first.join(more, on=["source", "record"], how="left", maintain_order="left").select(
         "source",
         "line_no",
@@ -217,6 +211,8 @@ def group_records(lines: pl.DataFrame) -> pl.LazyFrame:
         ),
         pl.struct(
             pl.coalesce(_env(name), pl.col("more_env").struct.field(name)).alias(name)
+            if name in more_fields
+            else _env(name)
             for name in fields
         ).alias("env"),
         pl.concat_str("part", "more_message", separator="\n", ignore_nulls=True).alias("message"),
@@ -285,20 +281,24 @@ def _found_messages(lines: pl.LazyFrame) -> pl.LazyFrame:
     # nw_endpoint_handler_cancel + 42`, an NSError dump) may name a function further in: there
     # a message found further in begins a record only if it is more than a function's name.
     # (Elsewhere a bare line begins a record anyway.)
-    more_than_a_name = [kind for kind in kinds if kind != FUNCTION_NOTE]
-    inside = pl.when(shape == BARE).then(message.find(searched, more_than_a_name))
+    # The same holds for an indented line (Metro's ` LOG  nw_...`), and the message must be
+    # Network's: an indented NSError dump names CFNetwork's tasks (`"LocalDataTask <...>"`).
+    more_than_a_name = [kind for kind in kinds if kind in NETWORK_KINDS and kind != FUNCTION_NOTE]
+    loose = shape.is_in((BARE, "indented"))
+    inside = pl.when(loose & (lead != "")).then(message.find(searched, more_than_a_name))
     lines = lines.with_columns(lead=lead, inside=inside)
     lead = pl.col("lead")
-    cut = lead.str.len_chars() > 0
+    # An indented line is cut only where it begins a record of its own.
+    cut = (lead.str.len_chars() > 0) & ((shape != "indented") | pl.col("inside").is_not_null())
     lines = lines.with_columns(
         network=((lead == "") | pl.col("inside").is_not_null()).fill_null(False),
         shape=pl.when((shape == "damaged") & lead.is_not_null())
         .then(pl.lit("unknown_row"))
+        .when((shape == "indented") & cut)
+        .then(pl.lit(BARE))
         .otherwise(shape),
-        prefix=pl.when(cut & (shape != "indented")).then(lead.str.strip_chars()),
-        message=pl.when(cut & (shape != "indented"))
-        .then(searched.str.slice(lead.str.len_chars()))
-        .otherwise(env_message),
+        prefix=pl.when(cut).then(lead.str.strip_chars()),
+        message=pl.when(cut).then(searched.str.slice(lead.str.len_chars())).otherwise(env_message),
     )
     return _read_prefix(lines)
 
@@ -313,11 +313,10 @@ def _read_prefix(lines: pl.LazyFrame) -> pl.LazyFrame:
     lines = prefix.extract(lines, unread.str.slice(junk.str.len_chars()), into="loose")
 
     def field(name: str) -> pl.Expr:
-        said = [_env(name)] if name in row_fields else []
-        read = [pl.col("loose").struct.field(name)] if name in prefix.captures else []
-        return pl.coalesce(*said, *read).alias(name)
+        read = pl.col("loose").struct.field(name)
+        return (pl.coalesce(_env(name), read) if name in row_fields else read).alias(name)
 
-    env = pl.struct(*(field(name) for name in env_fields()))
+    env = pl.col("env").struct.with_fields(*(field(name) for name in prefix.captures))
     # A pasted line whose prefix holds a time is a row of a style nobody listed: the lines
     # without an envelope under it (an NSError dump) continue it, as they would a known row.
     timed = (pl.col("shape") == BARE) & pl.col("loose").struct.field("clock").is_not_null()
@@ -396,7 +395,9 @@ def _closing() -> pl.Expr:
 def _envelope_fields(takes_fields: pl.Expr) -> pl.Expr:
     """Per group of lines, the first value each envelope field takes on the lines that carry
     fields."""
-    fields = env_fields()
+    # The fields a line below the first adds (Xcode 15's metadata, Console's key/value lines)
+    # are a row shape's: a prefix is only ever read on a record's first line.
+    fields = grammar.load("envelope").captures
     return pl.struct(
         _env(name).filter(takes_fields).drop_nulls().first().alias(name)
         for name in fields

@@ -86,7 +86,7 @@ def test_real_paste_is_fully_accounted_for(path) -> None:
 
 @needs_corpus
 def test_connection_ids_in_real_pastes_are_found() -> None:
-    """At least 99% of real lines that carry a connection id land in an event with that id."""
+    """At least 99.5% of real lines that carry a connection id land in an event with that id."""
     wanted = found = 0
     for path in corpus_files():
         lines = corpus_body(path)
@@ -105,7 +105,7 @@ def test_connection_ids_in_real_pastes_are_found() -> None:
                 for rec, first in covered.get(k, ())
             )
     assert wanted > 300
-    assert found / wanted >= 0.99
+    assert found / wanted >= 0.995
 
 
 def test_network_kinds_exclude_the_non_event_records() -> None:
