@@ -27,7 +27,7 @@ Where a line without an envelope belongs is decided locally:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import polars as pl
 
@@ -171,7 +171,8 @@ def group_records(lines: pl.DataFrame) -> pl.LazyFrame:
     ``problem`` (why the record is unparsed, or null).
     """
     shaped = (
-        _shape_lines(lines.lazy())
+        _shape_lines(lines)
+        .lazy()
         .with_columns(starts=_starts_record())
         .with_columns(
             part=_message_part(),
@@ -219,12 +220,16 @@ def group_records(lines: pl.DataFrame) -> pl.LazyFrame:
         _json_text(),
         (pl.col("too_long") | pl.col("more_too_long").fill_null(False)).alias("too_long"),
     )
-    # A CSV record is its lines as they are: its message may span them.
-    csv_text = pl.when(pl.col("shape") == "unifiedlogs_csv_row").then(
-        pl.concat_str(_env("csv_row"), "message")
-    )
-    records = grammar.load("envelope", "csv_record").extract(records, csv_text, into="csv")
-    return records.with_columns(json=pl.coalesce(_json_fields(), _csv_fields())).select(
+    json = _json_fields()
+    if shaped.select((pl.col("shape") == "unifiedlogs_csv_row").any()).collect().item():
+        # A CSV record is its lines as they are: its message may span them. (Only where a
+        # chunk has one: its fields are a dozen columns more for every record.)
+        csv_text = pl.when(pl.col("shape") == "unifiedlogs_csv_row").then(
+            pl.concat_str(_env("csv_row"), "message")
+        )
+        records = grammar.load("envelope", "csv_record").extract(records, csv_text, into="csv")
+        json = pl.coalesce(json, _csv_fields())
+    return records.with_columns(json=json).select(
         "source",
         "line_no",
         "n_lines",
@@ -242,19 +247,78 @@ def group_records(lines: pl.DataFrame) -> pl.LazyFrame:
     )
 
 
-def _shape_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
+def _shape_lines(lines: pl.DataFrame) -> pl.DataFrame:
     """Add each line's ``shape``, its envelope captures ``env``, ``too_long``, ``network``
     (whether it holds a Network message of its own) and ``prefix``."""
     too_long = pl.col("text").str.len_chars() > MAX_LINE_CHARS
-    lines = lines.with_columns(too_long=too_long)
+    lines = lines.lazy().with_columns(too_long=too_long)
     lines = grammar.load("envelope").extract(
         lines, pl.when(~pl.col("too_long")).then(pl.col("text")), into="env"
     )
     shape = pl.col("env").struct.field("kind")
     lines = lines.with_columns(
         shape=pl.when(pl.col("too_long")).then(pl.lit("damaged")).otherwise(shape)
+    ).collect(engine="in-memory")
+    # The few lines without a known envelope are read again apart: reading them with the rest
+    # would build their wide structs for every line.
+    message = grammar.load("message")
+    kinds = [kind for kind in message.kinds if kind != UNKNOWN]
+    loose = pl.col("shape").is_in((BARE, "damaged"))
+    holds = (
+        message.find(pl.when(loose).then(pl.col("text")), kinds).str.len_chars() > 0
+    ).fill_null(False)
+    lines = _apart(lines, holds, _rows_behind_junk, wrapped=pl.String)
+    lines = _found_messages(lines.lazy()).collect(engine="in-memory")
+    return _apart(lines, pl.col("prefix").is_not_null(), _read_prefix).drop(
+        "lead", "inside", "wrapped"
     )
-    return _found_messages(lines)
+
+
+def _apart(
+    lines: pl.DataFrame,
+    where: pl.Expr,
+    work: Callable[[pl.LazyFrame], pl.LazyFrame],
+    **new_columns: pl.DataType,
+) -> pl.DataFrame:
+    """``work`` on the lines where ``where`` holds, the others as they are (with null
+    ``new_columns`` and null new envelope fields), in their order."""
+    mask = lines.select(where).to_series()
+    empty = work(lines.clear().lazy()).collect_schema()
+    known = lines.schema["env"].to_schema()
+    added = [name for name in empty["env"].to_schema() if name not in known]
+
+    def as_done(frame: pl.DataFrame) -> pl.DataFrame:
+        fields = empty["env"].to_schema()
+        env = pl.struct(
+            pl.col("env").struct.unnest(),
+            *(pl.lit(None, fields[name]).alias(name) for name in added),
+        ).alias("env")
+        nulls = (pl.lit(None, dtype).alias(name) for name, dtype in new_columns.items())
+        return frame.with_columns(env, *nulls).select(empty.names())
+
+    if not mask.any():
+        return as_done(lines)
+    index = "__line"
+    lines = lines.with_row_index(index)
+    done = work(lines.filter(mask).lazy()).collect(engine="in-memory")
+    rest = as_done(lines.filter(~mask).drop(index)).with_columns(lines.filter(~mask)[index])
+    return pl.concat([rest, done.select(rest.columns)]).sort(index).drop(index)
+
+
+def _rows_behind_junk(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Read a known row that a paste put something before (a CI runner's time, `1. `,
+    `flutter: `) as that row, where the line holds a Network message: its fields are the
+    row's, not a guess from a prefix. Adds ``wrapped``, the text before the row."""
+    envelope = grammar.load("envelope")
+    wrapped = envelope.find(pl.col("text"), MESSAGE_ROWS)
+    lines = lines.with_columns(wrapped=pl.when(wrapped != "").then(wrapped))
+    row = pl.col("text").str.slice(pl.col("wrapped").str.len_chars())
+    lines = envelope.extract(lines, pl.when(pl.col("wrapped").is_not_null()).then(row), into="row")
+    found = pl.col("row").struct.field("kind").is_not_null()
+    return lines.with_columns(
+        env=pl.when(found).then(pl.col("row")).otherwise(pl.col("env")),
+        shape=pl.when(found).then(pl.col("row").struct.field("kind")).otherwise("shape"),
+    ).drop("row")
 
 
 def _found_messages(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -276,7 +340,12 @@ def _found_messages(lines: pl.LazyFrame) -> pl.LazyFrame:
         .then(env_message)
     )
     kinds = [kind for kind in message.kinds if kind != UNKNOWN]
-    lead = message.find(searched, kinds)
+    indented = shape == "indented"
+    lines = lines.with_columns(
+        at_start=searched.str.contains(message.either(kinds)),
+        found=message.find(pl.when(~indented).then(searched), kinds),
+    )
+    at_start, found = pl.col("at_start"), pl.col("found")
     # Under a row, a line that continues it (a backtrace frame `2 libnetwork.dylib 0x1a2b
     # nw_endpoint_handler_cancel + 42`, an NSError dump) may name a function further in: there
     # a message found further in begins a record only if it is more than a function's name.
@@ -284,12 +353,14 @@ def _found_messages(lines: pl.LazyFrame) -> pl.LazyFrame:
     # The same holds for an indented line (Metro's ` LOG  nw_...`), and the message must be
     # Network's: an indented NSError dump names CFNetwork's tasks (`"LocalDataTask <...>"`).
     more_than_a_name = [kind for kind in kinds if kind in NETWORK_KINDS and kind != FUNCTION_NOTE]
-    loose = shape.is_in((BARE, "indented"))
-    inside = pl.when(loose & (lead != "")).then(message.find(searched, more_than_a_name))
-    lines = lines.with_columns(lead=lead, inside=inside)
+    # (Only the texts that need it are searched: each search reads the whole text.)
+    further = ((shape == BARE) & (found != "")) | (indented & ~at_start)
+    inside = message.find(pl.when(further).then(searched), more_than_a_name)
+    lines = lines.with_columns(inside=inside)
+    lead = pl.when(indented).then(pl.when(at_start).then(pl.lit("")).otherwise("inside"))
+    lines = lines.with_columns(lead=lead.otherwise(found)).drop("at_start", "found")
     lead = pl.col("lead")
-    # An indented line is cut only where it begins a record of its own.
-    cut = (lead.str.len_chars() > 0) & ((shape != "indented") | pl.col("inside").is_not_null())
+    cut = lead.str.len_chars() > 0
     lines = lines.with_columns(
         network=((lead == "") | pl.col("inside").is_not_null()).fill_null(False),
         shape=pl.when((shape == "damaged") & lead.is_not_null())
@@ -297,10 +368,14 @@ def _found_messages(lines: pl.LazyFrame) -> pl.LazyFrame:
         .when((shape == "indented") & cut)
         .then(pl.lit(BARE))
         .otherwise(shape),
-        prefix=pl.when(cut).then(lead.str.strip_chars()),
+        prefix=pl.concat_str(
+            pl.col("wrapped"), pl.when(cut).then(lead), separator=" ", ignore_nulls=True
+        )
+        .str.strip_chars()
+        .replace("", None),
         message=pl.when(cut).then(searched.str.slice(lead.str.len_chars())).otherwise(env_message),
     )
-    return _read_prefix(lines)
+    return lines
 
 
 def _read_prefix(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -321,7 +396,7 @@ def _read_prefix(lines: pl.LazyFrame) -> pl.LazyFrame:
     # without an envelope under it (an NSError dump) continue it, as they would a known row.
     timed = (pl.col("shape") == BARE) & pl.col("loose").struct.field("clock").is_not_null()
     shape = pl.when(timed).then(pl.lit("unknown_row")).otherwise("shape")
-    return lines.with_columns(env=env, shape=shape).drop("loose", "lead", "inside")
+    return lines.with_columns(env=env, shape=shape).drop("loose")
 
 
 def env_fields() -> tuple[str, ...]:
