@@ -194,14 +194,14 @@ def _ts() -> pl.Expr:
     clock = _env("clock")
     clock = pl.when(clock.str.contains(".", literal=True)).then(clock).otherwise(clock + ".0")
     offset = pl.col("utc_offset").fill_null("+0000")
-    text = pl.coalesce(_json("timestamp"), pl.concat_str(date, pl.lit(" "), clock, offset))
     # unifiedlog_iterator writes UTC as RFC 3339 (`2025-03-14T09:32:05.410Z`), and in its JSONL
     # nanoseconds too, as a float that falls a few nanoseconds off: rounded to microseconds.
-    rfc3339 = text.str.replace(r"^(\S+)T(\S+)Z$", "$1 $2+0000")
+    stamp = _json("timestamp").str.replace(r"^(\S+)T(\S+)Z$", "$1 $2+0000")
+    text = pl.coalesce(stamp, pl.concat_str(date, pl.lit(" "), clock, offset))
     nanoseconds = pl.from_epoch((_json("time_ns") / 1000).round().cast(pl.Int64), time_unit="us")
     return pl.coalesce(
         nanoseconds.dt.replace_time_zone("UTC"),
-        rfc3339.str.to_datetime(
+        text.str.to_datetime(
             "%Y-%m-%d %H:%M:%S%.f%z", time_unit="us", time_zone="UTC", strict=False
         ),
     )

@@ -52,7 +52,6 @@ SMALL_GRAMMAR = 2000
 # after a character that cannot be part of a C name, so that `Line 12: nw_...`,
 # `[BoringSSL] boringssl_...` and `错误日志：nw_...` are found at the function, `xnw_...` not.
 WORD = "A-Za-z0-9_"
-LEAD = "__lead"
 # A free-text terminal at the end of a shape, followed by nothing but the end of the text:
 # `(?P<NOTE__57>.+)` then closing parentheses, optional marks and empty alternatives.
 FREE_TAIL = re.compile(r"\(\?P<(?P<group>\w+)>\.\+\)(?P<after>(?:\)\??|\|\))*)\$$")

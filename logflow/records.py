@@ -294,14 +294,16 @@ def _apart(
             *(pl.lit(None, fields[name]).alias(name) for name in added),
         ).alias("env")
         nulls = (pl.lit(None, dtype).alias(name) for name, dtype in new_columns.items())
-        return frame.with_columns(env, *nulls).select(empty.names())
+        # `__line` too, where the lines are numbered to be put back in order.
+        names = [name for name in frame.columns if name not in empty.names()]
+        return frame.with_columns(env, *nulls).select(*empty.names(), *names)
 
     if not mask.any():
         return as_done(lines)
     index = "__line"
     lines = lines.with_row_index(index)
     done = work(lines.filter(mask).lazy()).collect(engine="in-memory")
-    rest = as_done(lines.filter(~mask).drop(index)).with_columns(lines.filter(~mask)[index])
+    rest = as_done(lines.filter(~mask))
     return pl.concat([rest, done.select(rest.columns)]).sort(index).drop(index)
 
 
@@ -501,14 +503,14 @@ def _json_text() -> pl.Expr:
 
 
 def _json_fields() -> pl.Expr:
-    """The fields logflow reads from a JSON or CSV record; null where the text is not valid
-    JSON. Empty strings (unifiedlog_iterator's for no subsystem) are null."""
+    """The fields logflow reads from a JSON record, under Apple's keys or unifiedlog_iterator's;
+    null where the text is not valid JSON. Empty strings (the iterator's for no subsystem) are
+    null."""
     text = pl.col("json_text")
 
     def field(name: str, dtype: pl.DataType, key: str) -> pl.Expr:
-        value = pl.coalesce(
-            text.str.json_path_match(f"$.{name}"), text.str.json_path_match(f"$.{key}")
-        )
+        keys = dict.fromkeys((name, key))  # read a key both write (`subsystem`) once
+        value = pl.coalesce(text.str.json_path_match(f"$.{k}") for k in keys)
         return pl.when(value != "").then(value).cast(dtype, strict=False).alias(name)
 
     json = pl.struct(field(name, dtype, key) for name, (dtype, key) in JSON_FIELDS.items())
