@@ -21,6 +21,10 @@ end
     ``nw_endpoint_handler_cancel``, a ``cancelled`` state or line, ``dealloc``,
     ``Output protocol disconnected``, or the end of its whole connection.
 
+Log order is line order, but for macos-UnifiedLogs' records (envelope ``unifiedlogs``): the
+iterator writes an archive a file and a chunk at a time, not in time order, so their order is
+their time. The ``first_line`` and ``outcome_line`` columns still name lines of the input.
+
 ``outcome``, first rule that holds: ``won`` (it has siblings and is the attempt the summary
 block names, or without a summary the first sibling ready in log order), ``failed`` (failure
 evidence), ``also-ran`` (a sibling won), ``completed`` (ready, then ended), ``cancelled``
@@ -53,6 +57,8 @@ END_FUNCTIONS = (
     "nw_flow_disconnected",
     "nw_endpoint_flow_protocol_disconnected",
 )
+# The envelope whose records are not written in log order.
+UNORDERED_ENVELOPE = "unifiedlogs"
 LIVE_STATES = ("preparing", "waiting", "in_progress", "ready")
 # Kinds whose endpoint is a handler's: `[C8.1.1 IPv4#65424f8e:443 ready socket-flow (...)]`.
 DESCRIPTOR_KINDS = ("handler_event", "handler_note", "child_report", "proxy_failure")
@@ -64,6 +70,7 @@ Outcome = pl.Enum(OUTCOMES)
 # The event columns the trees and the diagnoses read.
 TREE_EVENT_COLUMNS = (
     *NODE,
+    "envelope",
     "line_no",
     "ts",
     "kind",
@@ -114,6 +121,7 @@ def connections(events: pl.LazyFrame) -> pl.LazyFrame:
     >>> conns = connections(logflow.read("sample_logs/logshow-default-race.log"))  # doctest: +SKIP
     >>> conns.filter(pl.col("outcome") == "also-ran").collect()  # doctest: +SKIP
     """
+    events = events.with_columns(log_order=_log_order())
     logged = _logged(events)
     nodes = pl.concat([logged, _implicit(logged)], how="diagonal_relaxed")
     nodes = nodes.join(_tasks(events), on=list(NODE), how="left", nulls_equal=True)
@@ -124,19 +132,53 @@ def connections(events: pl.LazyFrame) -> pl.LazyFrame:
     )
     nodes = _with_subtree(_with_family(nodes))
     return (
-        _with_outcome(nodes)
+        _as_input_lines(_with_outcome(nodes), events, "first_line", "outcome_line")
         .select(CONNECTION_COLUMNS)
         .sort(*PROCESS, "first_ts", "first_line", "conn_id", nulls_last=True)
     )
 
 
+def _unordered() -> pl.Expr:
+    return (pl.col("envelope") == UNORDERED_ENVELOPE) & pl.col("ts").is_not_null()
+
+
+def _log_order() -> pl.Expr:
+    """Where an event stands in its process's log: its line, or its time where lines are not
+    in log order. Until :func:`_as_input_lines`, the trees' ``*_line`` columns hold these."""
+    return pl.when(_unordered()).then(pl.col("ts").dt.epoch("us")).otherwise(pl.col("line_no"))
+
+
+def _as_input_lines(nodes: pl.LazyFrame, events: pl.LazyFrame, *columns: str) -> pl.LazyFrame:
+    """``columns`` of ``nodes`` turned from log order back into lines of the input."""
+    lines = (
+        events.filter(_unordered())
+        .select(*PROCESS, "log_order", "line_no")
+        .unique([*PROCESS, "log_order"], keep="first")
+    )
+    for column in columns:
+        nodes = (
+            nodes.join(
+                lines.rename({"log_order": column, "line_no": "input_line"}),
+                on=[*PROCESS, column],
+                how="left",
+                nulls_equal=True,
+            )
+            .with_columns(pl.coalesce("input_line", column).alias(column))
+            .drop("input_line")
+        )
+    return nodes
+
+
 def _first_line(condition: pl.Expr) -> pl.Expr:
-    return pl.col("line_no").filter(condition).min()
+    return pl.col("log_order").filter(condition).min()
 
 
 def _logged(events: pl.LazyFrame) -> pl.LazyFrame:
     """The connections the log names, with what their lines say."""
-    ids = events.filter(pl.col("kind").is_in(NETWORK_KINDS) & pl.col("conn_id").is_not_null())
+    # `first` and `last` below read the events of a connection in log order.
+    ids = events.filter(
+        pl.col("kind").is_in(NETWORK_KINDS) & pl.col("conn_id").is_not_null()
+    ).sort("log_order", maintain_order=True)
     state, event, function = pl.col("state"), pl.col("event"), pl.col("function")
     descriptor = pl.col("endpoint").is_not_null() & pl.col("kind").is_in(DESCRIPTOR_KINDS)
     ready = (
@@ -154,7 +196,7 @@ def _logged(events: pl.LazyFrame) -> pl.LazyFrame:
         implicit=pl.lit(False),
         first_ts=pl.col("ts").min(),
         last_ts=pl.col("ts").max(),
-        first_line=pl.col("line_no").min(),
+        first_line=pl.col("log_order").min(),
         n_events=pl.len().cast(pl.Int32),
         # A parent's descriptor names the attempt that connected once it has, so the endpoint
         # of the last descriptor line is the most specific the log gives.

@@ -62,3 +62,24 @@ def test_a_csv_message_over_several_lines_is_one_record() -> None:
     assert summary["summary"]["leaf_id"] == "C8.1.1"
     assert records["kind"].cast(pl.String).to_list()[0] == "preamble"
     assert records.filter(pl.col("kind") == "unparsed").height == 0
+
+
+def test_records_in_any_order_give_the_trees_of_their_time_order(source, tmp_path) -> None:
+    """The iterator writes an archive's files one after another, so a connection's last
+    state can come first: its records are read in time order, and the lines the trees cite
+    are still the lines of the file they came from."""
+    lines = (SAMPLES / "unifiedlog-iterator.jsonl").read_text().splitlines(keepends=True)
+    shuffled = tmp_path / "shuffled.jsonl"
+    shuffled.write_text("".join(lines[1::2] + lines[::2][::-1]))
+    columns = [*TREE, "final_state", "mode", "ready_ts", "first_ts"]
+    parsed = logflow.parse(shuffled)
+    conns = parsed.connections().sort("conn_id").collect()
+    assert conns.select(columns).equals(source.connections().select(columns).sort("conn_id").collect())
+
+    def cited(parsed: logflow.Parsed, conns: pl.DataFrame, column: str) -> list[str | None]:
+        messages = dict(parsed.records.select("line_no", "message").iter_rows())
+        return [messages.get(line) for line in conns[column]]
+
+    expected = source.connections().sort("conn_id").collect()
+    for column in ("first_line", "outcome_line"):
+        assert cited(parsed, conns, column) == cited(source, expected, column)
