@@ -105,8 +105,8 @@ def _basename(path: pl.Expr) -> pl.Expr:
 
 def parent_of(conn_id: pl.Expr) -> pl.Expr:
     """``C8.1`` for ``C8.1.1``; null for a top-level ``C8``."""
-    parts = conn_id.str.split(".")
-    return pl.when(parts.list.len() > 1).then(parts.list.head(parts.list.len() - 1).list.join("."))
+    # What stands before the last dot: two passes over the text (a split took three times as long).
+    return conn_id.str.head(conn_id.str.find(r"\.[^.]*$"))
 
 
 def root_of(conn_id: pl.Expr) -> pl.Expr:
@@ -125,8 +125,8 @@ def endpoint_host(parts: pl.Expr) -> pl.Expr:
     printed = [parts.struct.field(name) for name in hosts if not name.endswith("bytes")]
     return pl.coalesce(
         *printed,
-        _ipv6_of_bytes(parts.struct.field("host__v6bytes")),
-        _ipv4_of_bytes(parts.struct.field("host__v4bytes")),
+        grammar.where_present(parts.struct.field("host__v6bytes"), _ipv6_of_bytes),
+        grammar.where_present(parts.struct.field("host__v4bytes"), _ipv4_of_bytes),
     )
 
 
@@ -210,7 +210,7 @@ def _ts() -> pl.Expr:
 def _loose_tid() -> pl.Expr:
     """A thread id in an unknown envelope: hex where it says so (`0x`, a letter), else decimal."""
     tid = _env("tid__loose")
-    decimal = tid.str.contains("^[0-9]+$")
+    decimal = grammar.where_present(tid, lambda text: text.str.contains("^[0-9]+$"), pl.Boolean)
     return pl.when(decimal).then(tid.cast(pl.Int64, strict=False)).otherwise(_hex(tid))
 
 

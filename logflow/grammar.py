@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -292,15 +292,20 @@ class CompiledGrammar:
         shapes = self._of(kinds)
         unanchored = "|".join(f"(?:{shape.pattern.removeprefix('^')})" for shape in shapes)
         inside = f"[^{WORD}](?:{unanchored})"
-        # Finding where a match starts needs no captures, so Rust's DFAs alone do it, a
-        # fiftieth of what extracting the text before it takes. The offset is in bytes.
-        at_start = text.str.contains(_either(shapes))
-        rest = pl.when(~at_start).then(text)
-        at = rest.str.find(inside)
-        # `at` is where the character before the shape starts, which may take several bytes.
-        before = rest.cast(pl.Binary).bin.slice(0, at).cast(pl.String)
-        lead = rest.str.slice(0, before.str.len_chars() + 1)
-        return pl.when(at_start).then(pl.lit("")).when(at.is_not_null()).then(lead)
+
+        def lead(text: pl.Expr) -> pl.Expr:
+            # Finding where a match starts needs no captures, so Rust's DFAs alone do it, a
+            # fiftieth of what extracting the text before it takes. The offset is in bytes.
+            at_start = text.str.contains(_either(shapes))
+            rest = pl.when(~at_start).then(text)
+            at = rest.str.find(inside)
+            # `at` is where the character before the shape starts, which may take several bytes.
+            before = rest.cast(pl.Binary).bin.slice(0, at).cast(pl.String)
+            lead = rest.str.slice(0, before.str.len_chars() + 1)
+            return pl.when(at_start).then(pl.lit("")).when(at.is_not_null()).then(lead)
+
+        # Most texts searched are a few in a chunk's lines, the others null.
+        return where_present(text, lead)
 
     def find_with_lark(self, text: str, kinds: Iterable[str]) -> tuple[str, dict] | None:
         """:meth:`find` with Lark: what stands before the shape, and the shape's fields."""
@@ -372,6 +377,28 @@ class CompiledGrammar:
                     row[name] = str(token)
             return row
         return None
+
+
+def where_present(
+    text: pl.Expr, convert: Callable[[pl.Expr], pl.Expr], dtype: pl.DataType = pl.String
+) -> pl.Expr:
+    """``convert`` of ``text``, worked out for the texts that are there only; null elsewhere.
+
+    Polars works an expression out for every row, null or not: for a field that a few rows
+    in a thousand have, that is most of the work.
+    """
+
+    def apply(texts: pl.Series) -> pl.Series:
+        present = texts.is_not_null()
+        if present.all():
+            return texts.to_frame().select(convert(pl.first())).to_series()
+        converted = pl.Series(texts.name, [None] * texts.len(), dtype)
+        if not present.any():
+            return converted
+        found = texts.filter(present).to_frame().select(convert(pl.first())).to_series()
+        return converted.scatter(present.arg_true(), found)
+
+    return text.map_batches(apply, return_dtype=dtype, is_elementwise=True)
 
 
 @functools.cache

@@ -344,7 +344,9 @@ def _found_messages(lines: pl.LazyFrame) -> pl.LazyFrame:
     kinds = [kind for kind in message.kinds if kind != UNKNOWN]
     indented = shape == "indented"
     lines = lines.with_columns(
-        at_start=searched.str.contains(message.either(kinds)),
+        at_start=grammar.where_present(
+            searched, lambda text: text.str.contains(message.either(kinds)), pl.Boolean
+        ),
         found=message.find(pl.when(~indented).then(searched), kinds),
     )
     at_start, found = pl.col("at_start"), pl.col("found")

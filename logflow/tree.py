@@ -176,9 +176,9 @@ def _first_line(condition: pl.Expr) -> pl.Expr:
 def _logged(events: pl.LazyFrame) -> pl.LazyFrame:
     """The connections the log names, with what their lines say."""
     # `first` and `last` below read the events of a connection in log order.
-    ids = events.filter(
-        pl.col("kind").is_in(NETWORK_KINDS) & pl.col("conn_id").is_not_null()
-    ).sort("log_order", maintain_order=True)
+    ids = events.filter(pl.col("kind").is_in(NETWORK_KINDS) & pl.col("conn_id").is_not_null()).sort(
+        "log_order", maintain_order=True
+    )
     state, event, function = pl.col("state"), pl.col("event"), pl.col("function")
     descriptor = pl.col("endpoint").is_not_null() & pl.col("kind").is_in(DESCRIPTOR_KINDS)
     ready = (
