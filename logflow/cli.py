@@ -113,7 +113,7 @@ def export(
     Writes events.parquet (one row per Network-framework record), connections.parquet,
     races.parquet, proxy_failures.parquet and path_changes.parquet.
 
-    PATHS are files, folders (every .log .txt .ndjson .jsonl .json .tsv .text file in them,
+    PATHS are files, folders (every .log .txt .ndjson .jsonl .json .tsv .text .csv file in them,
     gzip'd or not), or - for standard input. Every input line is accounted for: it is part
     of a Network event, of another subsystem's record, of `log`'s preamble or trailer, or it
     is reported as unparsed.

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from logflow.cli import cli
+from logflow.inputs import LOG_SUFFIXES
 from logflow.schema import CFNETWORK_KINDS
 
 RACE = Path(__file__).resolve().parent.parent / "sample_logs" / "logshow-default-race.log"
@@ -155,6 +156,12 @@ def test_folder_is_read_recursively(export, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Read 17 lines from 2 files:")
     assert report_of(tmp_path)["files"] == 2
+
+
+def test_help_names_every_suffix_a_folder_is_read_for(runner: CliRunner) -> None:
+    """What `export --help` says a folder's files are is what the reader takes."""
+    listed = " ".join(runner.invoke(cli, ["export", "--help"]).output.split())
+    assert f"every {' '.join(LOG_SUFFIXES)} file" in listed
 
 
 def test_gzipped_file_is_read(export, tmp_path: Path) -> None:

@@ -74,7 +74,9 @@ def test_records_in_any_order_give_the_trees_of_their_time_order(source, tmp_pat
     columns = [*TREE, "final_state", "mode", "ready_ts", "first_ts"]
     parsed = logflow.parse(shuffled)
     conns = parsed.connections().sort("conn_id").collect()
-    assert conns.select(columns).equals(source.connections().select(columns).sort("conn_id").collect())
+    assert conns.select(columns).equals(
+        source.connections().select(columns).sort("conn_id").collect()
+    )
 
     def cited(parsed: logflow.Parsed, conns: pl.DataFrame, column: str) -> list[str | None]:
         messages = dict(parsed.records.select("line_no", "message").iter_rows())
