@@ -48,7 +48,8 @@ def races(connections: pl.LazyFrame) -> pl.LazyFrame:
         start_offsets_s=pl.when(pl.col("final_state").ne_missing("initial")).then(
             _seconds(pl.col("first_ts") - pl.col("first_ts").min())
         ),
-        families=pl.col("family").drop_nulls().unique(maintain_order=True),
+        # One per child, as `children` (null where the endpoint says no family).
+        families=pl.col("family"),
         winner_id=pl.col("conn_id").filter(pl.col("outcome") == "won").first(),
         also_rans=pl.col("conn_id").filter(pl.col("outcome") == "also-ran"),
         # `nw_endpoint_handler_cancel [C1.1.1.2 ... initial path ((null))]`: never started.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from logflow import grammar
+from logflow.errnos import errno_text
 from logflow.records import FRAME_SHAPES, env_fields
 from logflow.schema import CFNETWORK_KINDS, EVENT_SCHEMA, OTHER, SUMMARY, UNKNOWN, UNPARSED
 
@@ -214,6 +215,31 @@ def _loose_tid() -> pl.Expr:
     return pl.when(decimal).then(tid.cast(pl.Int64, strict=False)).otherwise(_hex(tid))
 
 
+def _connected_transport() -> pl.Expr:
+    """What a flow connected over: `Transport protocol connected (tcp)`. (A socket flow says
+    `(socket)`: the kernel's, TCP or UDP as asked.)"""
+    protocol = _m("protocol")
+    connected = (_m("protocol_change") == "Transport protocol connected") & protocol.is_in(
+        ("tcp", "udp", "quic")
+    )
+    return pl.when(connected).then(protocol)
+
+
+def _reset_while_connecting() -> pl.Expr:
+    """61 (ECONNREFUSED) for a reset answering a SYN: `flags=[R.] ... state=SYN_SENT`."""
+    reset = _m("tcp_flags").str.contains("R", literal=True) & (_m("tcp_state") == "SYN_SENT")
+    return pl.when(reset).then(pl.lit(61))
+
+
+def _tls_error() -> pl.Expr:
+    """boringssl's error: `TLS alert: internal error`, `SSL_HANDSHAKE_FAILURE`, ...."""
+    return pl.coalesce(
+        "TLS alert: " + _m("tls_alert"),
+        pl.concat_str(_m("tls_reason"), _m("error"), separator=": "),
+        _m("tls_reason"),
+    )
+
+
 def _conn_id() -> pl.Expr:
     cfnetwork = _m("cfn_connection")
     return pl.coalesce(
@@ -292,7 +318,9 @@ def _event_columns() -> dict[str, pl.Expr]:
         "host": endpoint_host(pl.col("ep")),
         "port": pl.col("ep").struct.field("port"),
         # 2020's `stream` is TCP; `quic-connection` is how CFNetwork's HTTP/3 loads say QUIC.
-        "transport": _m("transport").replace({"stream": "tcp", "quic-connection": "quic"}),
+        "transport": pl.coalesce(_m("transport"), _connected_transport()).replace(
+            {"stream": "tcp", "quic-connection": "quic"}
+        ),
         "state": pl.coalesce(_m("state"), _m("state__conn")),
         "mode": _m("mode"),
         "path_status": pl.col("pth").struct.field("path_status"),
@@ -316,7 +344,10 @@ def _event_columns() -> dict[str, pl.Expr]:
             _m("path_promotion"),
         ),
         "elapsed_s": _m("elapsed"),
-        "error_code": _m("error_code"),
-        "error": pl.coalesce(_m("error"), _m("error__quoted")),
+        "error_code": pl.coalesce(_m("error_code"), _reset_while_connecting()),
+        "error_domain": _m("cfn_domain"),
+        "error": pl.coalesce(
+            _tls_error(), _m("error"), _m("error__quoted"), errno_text(_reset_while_connecting())
+        ),
         "kind": _kind(),
     }

@@ -45,7 +45,11 @@ def tree_lines(connections: pl.DataFrame) -> list[Line]:
 
 def _describe(node: dict[str, Any], start: Any) -> str:
     parts = [node["conn_id"]]
-    if node["endpoint"]:
+    asked = node["requested_host"]
+    # A root by the host it was asked for and the address it connected to.
+    if node["depth"] == 0 and asked and node["endpoint"] and asked != node["host"]:
+        parts.append(f"{asked} -> {node['endpoint']}")
+    elif node["endpoint"]:
         parts.append(node["endpoint"])
     parts.append(" ".join(p for p in (node["mode"], node["transport"]) if p) or "-")
     parts.append(
@@ -57,10 +61,15 @@ def _describe(node: dict[str, Any], start: Any) -> str:
         offset = (node["first_ts"] - start).total_seconds()
         parts.append(f"+{offset:.3f}s")
     if node["duration_s"]:
-        parts.append(f"{node['duration_s']:.3f}s")
+        began = " (began before the capture)" if node["started_before_capture"] else ""
+        parts.append(f"{node['duration_s']:.3f}s{began}")
     if node["error_code"] is not None or node["error"]:
         name = node["error_name"] or node["error_code"]
         parts.append(f"error {name}: {node['error']}" if node["error"] else f"error {name}")
+    if node["n_errors"] and node["last_error"] != node["error"]:
+        parts.append(f"{_plural(node['n_errors'], 'error')}, last: {node['last_error']}")
+    if node["outcome"] == "waiting" and node["path_reason"]:
+        parts.append(f"path {node['path_status']} ({node['path_reason']})")
     if node["implicit"]:
         parts.append("(not logged itself)")
     if node["tls_stream_of"]:
@@ -99,6 +108,20 @@ def summary_data(
             .select(*PROCESS, "parent_id", "winner_id", "also_rans", "families")
             .to_dicts(),
         },
+        # A connection waiting as its attempts do: the path the first of them logged.
+        "waiting_on_path": connections.filter(
+            (pl.col("outcome") == "waiting") & pl.col("start_path_status").is_not_null()
+        )
+        .sort("depth")
+        .group_by(*PROCESS, "root_id", maintain_order=True)
+        .agg(pl.col("start_path_status", "start_path_reason").first())
+        .group_by("start_path_status", "start_path_reason", maintain_order=True)
+        .agg(connections=pl.len())
+        .sort("connections", descending=True)
+        .to_dicts(),
+        "dropped": roots.filter(pl.col("outcome") == "dropped")
+        .select(*PROCESS, "conn_id", "last_error_code", "last_error", "n_errors")
+        .to_dicts(),
         "failures_by_error": logged.filter(pl.col("outcome") == "failed")
         .group_by("error_code", "error_name", "error")
         .agg(attempts=pl.len())
@@ -148,7 +171,7 @@ def summary_text(data: dict[str, Any]) -> str:
     race_outcomes = ", ".join(f"{n} {k}" for k, n in races["outcomes"].items()) or "none"
     out.append(f"Races: {races['total']} ({race_outcomes})")
     for race in races["with_also_rans"][:5]:
-        families = "/".join(race["families"])
+        families = "/".join(family or "?" for family in race["families"])
         also = ", ".join(race["also_rans"])
         out.append(f"  {race['parent_id']}: {race['winner_id']} won, also-ran {also} ({families})")
     if data["failures_by_error"]:
@@ -156,6 +179,20 @@ def summary_text(data: dict[str, Any]) -> str:
         for f in data["failures_by_error"][:5]:
             name = f["error_name"] or f["error_code"] or "no error logged"
             out.append(f"  {f['attempts']:>4}  {name}  {f['error'] or ''}".rstrip())
+    waiting = data["waiting_on_path"]
+    if waiting:
+        total = sum(w["connections"] for w in waiting)
+        reasons = ", ".join(
+            f"{w['start_path_status']} ({w['start_path_reason'] or '?'})"
+            + (f" x{w['connections']}" if w["connections"] > 1 else "")
+            for w in waiting
+        )
+        noun = "connection waited" if total == 1 else "connections waited"
+        out.append(f"{total} {noun} on an unsatisfied path: {reasons}")
+    if data["dropped"]:
+        out.append(f"Dropped after connecting: {len(data['dropped'])}")
+        for d in data["dropped"][:5]:
+            out.append(f"  {d['conn_id']}: {d['last_error'] or 'no error logged'}")
     out.append(f"Proxy failures: {len(data['proxy_failures'])}")
     for p in data["proxy_failures"][:5]:
         fallback = f"fell back ({p['fallback_outcome']})" if p["fell_back"] else "no fallback"

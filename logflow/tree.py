@@ -7,29 +7,13 @@ log never names but whose children it does included (``implicit``), with what th
 about each: endpoint, mode, transport, states, errors, the statistics of its summary block,
 and ``outcome``.
 
-The evidence, per node and its subtree (a parent is ready when an attempt under it is):
-
-ready
-    a ``ready`` state, a ``flow:finish_connect`` or ``flow:child_finish_connect`` event,
-    ``Output protocol connected``, QUIC's ``quic_crypto_tls_ready``, or a summary block
-    (written only for a connection that connected);
-failure
-    a ``failed`` state, ``flow:failed_connect``/``flow:child_failed``/``resolver:children_failed``,
-    a socket error (``Socket SO_ERROR [61: ...]``), ``nw_endpoint_flow_failed_with_error``,
-    a proxy failure; or every attempt under it failed;
-end
-    ``nw_endpoint_handler_cancel``, a ``cancelled`` state or line, ``dealloc``,
-    ``Output protocol disconnected``, or the end of its whole connection.
+The evidence, per node and its subtree (a parent is ready when an attempt under it is), is
+in :data:`OUTCOMES`, which the README's outcome table shows.
 
 Log order is line order, but for macos-UnifiedLogs' records (envelope ``unifiedlogs``): the
 iterator writes an archive a file and a chunk at a time, not in time order, so their order is
 their time. The ``first_line`` and ``outcome_line`` columns still name lines of the input.
 
-``outcome``, first rule that holds: ``won`` (it has siblings and is the attempt the summary
-block names, or without a summary the first sibling ready in log order), ``failed`` (failure
-evidence), ``also-ran`` (a sibling won), ``completed`` (ready, then ended), ``cancelled``
-(started, then ended before it was ready), ``open`` (started or ready, never ended: the log
-stops first), ``unknown`` (too little logged).
 """
 
 from __future__ import annotations
@@ -37,7 +21,7 @@ from __future__ import annotations
 import polars as pl
 
 from logflow import grammar
-from logflow.errnos import errno_code, errno_name, errno_text
+from logflow.errnos import errno_code, errno_text, error_name, error_text
 from logflow.events import endpoint_host, parent_of, root_of
 from logflow.schema import CFNETWORK_KINDS, CONNECTION_KEY, NETWORK_KINDS
 
@@ -48,24 +32,71 @@ PROCESS = NODE[:-1]
 # `Transport protocol connected (tcp)` only says TCP is; TLS may still fail.)
 READY_EVENTS = ("flow:finish_connect", "flow:child_finish_connect", "Output protocol connected")
 CONNECTED_PREFIX = "quic_crypto_tls_ready"
+TRANSPORT_CONNECTED = "Transport protocol connected"
 FAILURE_EVENTS = ("flow:failed_connect", "flow:child_failed", "resolver:children_failed")
-FAILURE_FUNCTIONS = ("nw_endpoint_flow_failed_with_error",)
-SOCKET_EVENTS = "nw_socket_handle_socket_event"
+# A TLS handshake that failed: `boringssl_session_handshake_error_print(205) [C11.1:2][0x…]
+# …:SSL_HANDSHAKE_FAILURE:…`, a fatal alert.
+FAILURE_FUNCTIONS = (
+    "nw_endpoint_flow_failed_with_error",
+    "boringssl_session_handshake_error_print",
+    "boringssl_context_handle_fatal_alert",
+)
+# Functions whose error is the connect's: `Socket SO_ERROR [61: ...]`, `connectx failed (fd 15)
+# [1: Operation not permitted]`, a reset answering the SYN (`tcp_input ... flags=[R.] ...
+# state=SYN_SENT`).
+CONNECT_FUNCTIONS = ("nw_socket_handle_socket_event", "nw_socket_connect", "tcp_input")
 END_EVENTS = ("cancel", "cancelled", "dealloc")
 END_FUNCTIONS = (
     "nw_endpoint_handler_cancel",
     "nw_flow_disconnected",
     "nw_endpoint_flow_protocol_disconnected",
+    "nw_socket_close",
+    "tcp_close",
 )
+# Errors that say a connection that worked is gone: the peer or the network dropped it.
+LOSS_ERRNOS = (32, 50, 52, 53, 54, 57, 60)
+# Errors a connection meets in its life: a read or write that failed, a TLS alert or error,
+# a state reported with an error, a connect that failed.
+ERROR_KINDS = ("request_error", "tls_error", "state_report", "errno_report", "conn_note")
+# Seconds a summary block's duration may exceed what its lines span (rounding, the time
+# between its last line and the block).
+CAPTURE_SLACK_S = 1.0
 # The envelope whose records are not written in log order.
 UNORDERED_ENVELOPE = "unifiedlogs"
 LIVE_STATES = ("preparing", "waiting", "in_progress", "ready")
 # Kinds whose endpoint is a handler's: `[C8.1.1 IPv4#65424f8e:443 ready socket-flow (...)]`.
 DESCRIPTOR_KINDS = ("handler_event", "handler_note", "child_report", "proxy_failure")
 
-OUTCOMES = ("won", "also-ran", "failed", "completed", "cancelled", "open", "unknown")
-Outcome = pl.Enum(OUTCOMES)
-
+# Each outcome and the evidence for it, the first that holds (the README's outcome table).
+OUTCOMES = {
+    "won": "it has siblings and is the attempt the connection's summary block names as "
+    "connected (or is above it); without a summary block, the first sibling ready in log "
+    "order. Ready means a `ready` state, a `flow:finish_connect`/`flow:child_finish_connect` "
+    "event, `Output protocol connected`, QUIC's `quic_crypto_tls_ready`, or a summary block",
+    "failed": "it never connected, and failed: a `failed` state, `flow:failed_connect`, "
+    "`flow:child_failed`, `resolver:children_failed`, a connect that failed (`Socket SO_ERROR "
+    "[61: …]`, `connectx failed (fd 15) [1: Operation not permitted]`, a reset answering the "
+    "SYN: `tcp_input … flags=[R.] … state=SYN_SENT` is ECONNREFUSED), "
+    "`nw_endpoint_flow_failed_with_error`, a proxy failure, CFNetwork's `Connection 1: failed "
+    "to connect 1:61`; or every attempt under it failed. Other errno lines (`getsockopt "
+    "TCP_INFO failed [102: …]`) and errors on `waiting` reports are not failures",
+    "also-ran": "a sibling won (started and abandoned, or never started: see `races.not_started`)",
+    "dropped": "it worked, then was lost: after it was ready, a failure, or a read or write "
+    "that failed with a lost connection's error (`Receive failed with error \"Operation timed "
+    'out"`, `Socket is not connected`, `Connection reset by peer`); reads that fail so show '
+    "it was connected even where its ready line is not in the capture",
+    "completed": "ready, then ended: `nw_endpoint_handler_cancel`, a `cancelled` state or "
+    "line, `dealloc`, `Output protocol disconnected`, `nw_socket_close`, a `tcp_close` record, "
+    "a summary block, or the end of its whole connection. Errors that did not lose it are "
+    "still counted (`n_errors`)",
+    "cancelled": "started, then ended before it was ever ready",
+    "open": "ready, and never ended: the log ends first",
+    "waiting": "its path was never satisfied (`unsatisfied (No network route)`), and it "
+    "never ended",
+    "connecting": "started, never ready, never ended",
+    "unknown": "too little logged: a lone protocol line, a connection line with no state",
+}
+Outcome = pl.Enum(list(OUTCOMES))
 
 # The event columns the trees and the diagnoses read.
 TREE_EVENT_COLUMNS = (
@@ -89,6 +120,7 @@ TREE_EVENT_COLUMNS = (
     "interface",
     "event",
     "error_code",
+    "error_domain",
     "error",
     "summary",
 )
@@ -125,6 +157,7 @@ def connections(events: pl.LazyFrame) -> pl.LazyFrame:
     logged = _logged(events)
     nodes = pl.concat([logged, _implicit(logged)], how="diagonal_relaxed")
     nodes = nodes.join(_tasks(events), on=list(NODE), how="left", nulls_equal=True)
+    nodes = nodes.join(_cfnetwork_failures(events), on=list(NODE), how="left", nulls_equal=True)
     nodes = nodes.with_columns(
         parent_id=parent_of(pl.col("conn_id")),
         root_id=root_of(pl.col("conn_id")),
@@ -179,19 +212,31 @@ def _logged(events: pl.LazyFrame) -> pl.LazyFrame:
     ids = events.filter(pl.col("kind").is_in(NETWORK_KINDS) & pl.col("conn_id").is_not_null()).sort(
         "log_order", maintain_order=True
     )
-    state, event, function = pl.col("state"), pl.col("event"), pl.col("function")
-    descriptor = pl.col("endpoint").is_not_null() & pl.col("kind").is_in(DESCRIPTOR_KINDS)
+    state, event, function, kind = (
+        pl.col("state"),
+        pl.col("event"),
+        pl.col("function"),
+        pl.col("kind"),
+    )
+    descriptor = pl.col("endpoint").is_not_null() & kind.is_in(DESCRIPTOR_KINDS)
     ready = (
         (state == "ready") | event.is_in(READY_EVENTS) | function.str.starts_with(CONNECTED_PREFIX)
     )
+    connect_error = function.is_in(CONNECT_FUNCTIONS) & pl.col("error_code").is_not_null()
     failure = (
         (state == "failed")
         | event.is_in(FAILURE_EVENTS)
         | function.is_in(FAILURE_FUNCTIONS)
-        | (pl.col("kind") == "proxy_failure")
-        | ((function == SOCKET_EVENTS) & pl.col("error_code").is_not_null())
+        | (kind == "proxy_failure")
+        | connect_error
     )
+    code = pl.coalesce(pl.col("error_code"), errno_code(pl.col("error")))
+    logged_error = pl.col("error").is_not_null() | pl.col("error_code").is_not_null()
+    waiting_report = (kind == "state_report") & (state == "waiting")
+    error = (kind.is_in(ERROR_KINDS) & logged_error & ~waiting_report) | failure
+    lost = (kind == "request_error") & code.is_in(LOSS_ERRNOS)
     failure_error = pl.col("error").filter(failure).drop_nulls().last()
+    path_status = pl.col("path_status")
     return ids.group_by(NODE).agg(
         implicit=pl.lit(False),
         first_ts=pl.col("ts").min(),
@@ -210,13 +255,17 @@ def _logged(events: pl.LazyFrame) -> pl.LazyFrame:
             pl.col("mode").filter(pl.col("mode") != "path").last(),
             pl.col("mode").drop_nulls().last(),
         ),
-        logged_transport=pl.col("transport").drop_nulls().first(),
+        logged_transport=pl.col("transport").filter(kind == "connection_params").first(),
+        connected_transport=pl.col("transport").filter(event == TRANSPORT_CONNECTED).last(),
         uses_quic=function.str.starts_with("quic_").any(),
         uses_user_tcp=function.is_in(("tcp_input", "tcp_output")).any(),
         final_state=state.drop_nulls().last(),
         ready_line=_first_line(ready),
         ready_ts=pl.col("ts").filter(ready).min(),
         failure_line=_first_line(failure),
+        # A read that failed with a lost connection's error: it had been connected.
+        lost_line=_first_line(lost),
+        last_failed_line=pl.col("log_order").filter(state == "failed").max(),
         was_live=state.is_in(LIVE_STATES).any()
         | event.is_not_null().any()
         | pl.col("instance").is_not_null().any(),
@@ -227,14 +276,32 @@ def _logged(events: pl.LazyFrame) -> pl.LazyFrame:
             pl.col("error_code").filter(failure).drop_nulls().last(), errno_code(failure_error)
         ),
         error=failure_error,
+        n_errors=error.sum().cast(pl.Int32),
+        last_error_code=code.filter(error).drop_nulls().last(),
+        last_error=pl.col("error").filter(error).drop_nulls().last(),
+        start_path_status=path_status.drop_nulls().first(),
+        start_path_reason=pl.col("path_reason").filter(path_status.is_not_null()).first(),
+        path_status=path_status.drop_nulls().last(),
+        path_reason=pl.col("path_reason").filter(path_status.is_not_null()).last(),
+        ever_satisfied=(path_status == "satisfied").any(),
         interface=pl.col("interface").drop_nulls().last(),
         is_proxy=(pl.col("mode") == "proxy").any(),
         summary=pl.col("summary").drop_nulls().last(),
         # `quic_crypto_new_flow [C1.1.1.1:2] [...] TLS stream is: [C2]`
-        tls_stream_id=pl.col("related_id")
-        .filter(pl.col("kind") == "conn_note")
-        .drop_nulls()
-        .first(),
+        tls_stream_id=pl.col("related_id").filter(kind == "conn_note").drop_nulls().first(),
+    )
+
+
+def _cfnetwork_failures(events: pl.LazyFrame) -> pl.LazyFrame:
+    """CFNetwork's word on the connections it names: `Connection 1: failed to connect 1:61,
+    reason -1` (domain 1, POSIX; code 61), the last it gave for each."""
+    failed = events.filter(
+        (pl.col("kind") == "cfnetwork_connection") & pl.col("error_code").is_not_null()
+    )
+    return failed.group_by(NODE).agg(
+        cfn_error_domain=pl.col("error_domain").sort_by("log_order").last(),
+        cfn_error_code=pl.col("error_code").sort_by("log_order").last(),
+        cfn_failure_line=pl.col("log_order").min(),
     )
 
 
@@ -285,15 +352,26 @@ def _with_subtree(nodes: pl.LazyFrame) -> pl.LazyFrame:
     ).with_columns(pl.col("n_children").fill_null(0))
     below = (
         _ancestry(
-            nodes.with_columns(leaf_failed=leaf & pl.col("failure_line").is_not_null(), leaf=leaf),
+            nodes.with_columns(
+                leaf=leaf,
+                leaf_failed=leaf & pl.col("failure_line").is_not_null(),
+                leaf_ended=leaf & pl.col("end_line").is_not_null(),
+                leaf_waiting=leaf & _waiting() & pl.col("end_line").is_null(),
+            ),
             "first_ts",
             "last_ts",
             "first_line",
             "ready_line",
             "ready_ts",
             "failure_line",
+            "lost_line",
+            "end_line",
+            "connected_transport",
+            "was_live",
             "leaf",
             "leaf_failed",
+            "leaf_ended",
+            "leaf_waiting",
         )
         .group_by(*PROCESS, "ancestor")
         .agg(
@@ -303,7 +381,17 @@ def _with_subtree(nodes: pl.LazyFrame) -> pl.LazyFrame:
             sub_ready_line=pl.col("ready_line").min(),
             sub_ready_ts=pl.col("ready_ts").min(),
             sub_failure_line=pl.col("failure_line").min(),
+            sub_lost_line=pl.col("lost_line").min(),
+            sub_end_line=pl.col("end_line").max(),
+            sub_was_live=pl.col("was_live").any(),
+            # What the first attempt under it to be ready connected over.
+            sub_connected_transport=pl.col("connected_transport")
+            .sort_by("ready_line", nulls_last=True)
+            .drop_nulls()
+            .first(),
             all_leaves_failed=pl.col("leaf_failed").sum() == pl.col("leaf").sum(),
+            all_leaves_ended=pl.col("leaf_ended").sum() == pl.col("leaf").sum(),
+            all_leaves_waiting=pl.col("leaf_waiting").sum() == pl.col("leaf").sum(),
         )
         .rename({"ancestor": "conn_id"})
     )
@@ -313,8 +401,19 @@ def _with_subtree(nodes: pl.LazyFrame) -> pl.LazyFrame:
         first_line=pl.min_horizontal("first_line", "sub_first_line"),
         ready_line=pl.min_horizontal("ready_line", "sub_ready_line"),
         ready_ts=pl.min_horizontal("ready_ts", "sub_ready_ts"),
+        lost_line=pl.min_horizontal("lost_line", "sub_lost_line"),
+        was_live=pl.col("was_live") | pl.col("sub_was_live").fill_null(False),
+        connected_transport=pl.coalesce("connected_transport", "sub_connected_transport"),
         subtree_failed=pl.col("all_leaves_failed").fill_null(False),
+        subtree_ended=pl.col("all_leaves_ended").fill_null(False),
+        # Waiting, as every attempt under it is, where its own path was never satisfied.
+        waiting=_waiting().fill_null(True) & pl.col("all_leaves_waiting").fill_null(_waiting()),
     )
+
+
+def _waiting() -> pl.Expr:
+    """Whether a node's path, as its own lines show it, was never satisfied (null: no path)."""
+    return pl.when(pl.col("path_status").is_not_null()).then(~pl.col("ever_satisfied"))
 
 
 def _with_family(nodes: pl.LazyFrame) -> pl.LazyFrame:
@@ -339,32 +438,55 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
     tree = [*PROCESS, "root_id"]
     leaf = pl.col("summary").struct.field("leaf_id").drop_nulls().first().over(tree)
     conn_id = pl.col("conn_id")
+    root = pl.col("depth") == 0
     nodes = nodes.with_columns(
         n_siblings=pl.len().over(siblings).cast(pl.Int32),
         first_ready=pl.col("ready_line").min().over(siblings),
         named_leaf=leaf,
         on_winning_path=(leaf == conn_id) | leaf.str.starts_with(conn_id + "."),
         ended=pl.col("end_line").is_not_null(),
-        root_end_line=pl.col("end_line").filter(pl.col("depth") == 0).min().over(tree),
+        root_end_line=pl.col("end_line").filter(root).min().over(tree),
+        requested_transport=pl.col("logged_transport").filter(root).first().over(tree),
         transport=pl.coalesce(
-            pl.col("logged_transport"),
+            pl.col("connected_transport"),
             pl.when(pl.col("uses_quic")).then(pl.lit("quic")),
             pl.when(pl.col("uses_user_tcp")).then(pl.lit("tcp")),
-            pl.col("logged_transport").filter(pl.col("depth") == 0).first().over(tree),
+            pl.col("logged_transport"),
+            pl.col("logged_transport").filter(root).first().over(tree),
         ),
+        # CFNetwork's error where Network logged none.
+        error_domain=pl.when(pl.col("error_code").is_null()).then(pl.col("cfn_error_domain")),
+        error_code=pl.coalesce("error_code", "cfn_error_code"),
     )
     raced = (pl.col("n_siblings") > 1) & pl.col("parent_id").is_not_null()
-    ready = pl.col("ready_line").is_not_null() | pl.col("summary").is_not_null()
+    # It connected: a ready line, a summary block, or a read that failed as only a connection
+    # that worked can.
+    worked = (
+        pl.col("ready_line").is_not_null()
+        | pl.col("summary").is_not_null()
+        | pl.col("lost_line").is_not_null()
+    )
     # The summary block names the attempt that connected; without one, the first ready wins.
     first_ready = pl.col("ready_line") == pl.col("first_ready")
     won = raced & pl.when(pl.col("named_leaf").is_not_null()).then(
         pl.col("on_winning_path")
     ).otherwise(first_ready)
     nodes = nodes.with_columns(won=won.fill_null(False))
-    failed = pl.col("failure_line").is_not_null() | (pl.col("subtree_failed") & ~ready)
-    ended = (
-        pl.col("ended") | pl.col("root_end_line").is_not_null() | pl.col("summary").is_not_null()
+    failed = ~worked & (
+        pl.col("failure_line").is_not_null()
+        | pl.col("cfn_failure_line").is_not_null()
+        | pl.col("subtree_failed")
     )
+    lost = pl.col("lost_line").is_not_null() | (
+        pl.col("last_failed_line") > pl.col("ready_line")
+    ).fill_null(False)
+    ended = (
+        pl.col("ended")
+        | pl.col("root_end_line").is_not_null()
+        | pl.col("summary").is_not_null()
+        | pl.col("subtree_ended")
+    )
+    waiting = pl.col("waiting").fill_null(False)
     outcome = (
         pl.when(pl.col("won"))
         .then(pl.lit("won"))
@@ -372,35 +494,52 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
         .then(pl.lit("failed"))
         .when(raced & pl.col("won").any().over(siblings))
         .then(pl.lit("also-ran"))
-        .when(ready & ended)
+        .when(worked & lost)
+        .then(pl.lit("dropped"))
+        .when(worked & ended)
         .then(pl.lit("completed"))
         .when(ended & pl.col("was_live"))
         .then(pl.lit("cancelled"))
-        .when(pl.col("was_live") | ready)
+        .when(worked)
         .then(pl.lit("open"))
+        .when(waiting & ~ended)
+        .then(pl.lit("waiting"))
+        .when(pl.col("was_live") & ~ended)
+        .then(pl.lit("connecting"))
         .otherwise(pl.lit("unknown"))
     )
     # The line that decided the outcome, for a reader to check.
     evidence = {
         "won": pl.coalesce("ready_line", "root_end_line"),
-        "failed": pl.coalesce("failure_line", "sub_failure_line"),
+        "failed": pl.coalesce("failure_line", "sub_failure_line", "cfn_failure_line"),
         "also-ran": pl.coalesce("end_line", "first_ready"),
-        "completed": pl.coalesce("end_line", "root_end_line"),
-        "cancelled": pl.coalesce("end_line", "root_end_line"),
+        "dropped": pl.coalesce("lost_line", "last_failed_line"),
+        "completed": pl.coalesce("end_line", "root_end_line", "sub_end_line"),
+        "cancelled": pl.coalesce("end_line", "root_end_line", "sub_end_line"),
         "open": pl.coalesce("ready_line", "first_line"),
+        "waiting": pl.col("first_line"),
+        "connecting": pl.col("first_line"),
     }
     outcome_line = pl.lit(None, pl.Int64)
     for name, line in evidence.items():
         outcome_line = pl.when(pl.col("outcome") == name).then(line).otherwise(outcome_line)
+    observed_s = (pl.col("last_ts") - pl.col("first_ts")).dt.total_microseconds() / 1e6
+    block_s = pl.col("summary").struct.field("duration_s")
+    # A summary block that gives a longer duration than the lines show: the capture began
+    # after the connection did.
+    before_capture = (block_s - observed_s.fill_null(0)) > CAPTURE_SLACK_S
     return (
         nodes.with_columns(outcome=outcome.cast(Outcome))
         .with_columns(outcome_line=outcome_line)
         .with_columns(
-            duration_s=(
-                (pl.col("last_ts") - pl.col("first_ts")).dt.total_microseconds() / 1e6
-            ).round(6),
-            error=pl.coalesce(pl.col("error"), errno_text(pl.col("error_code"))),
-            error_name=errno_name(pl.col("error_code")),
+            started_before_capture=before_capture.fill_null(False),
+            duration_s=pl.when(before_capture).then(block_s).otherwise(observed_s.round(6)),
+            error=pl.coalesce(
+                pl.col("error"), error_text(pl.col("error_code"), pl.col("error_domain"))
+            ),
+            error_name=error_name(pl.col("error_code"), pl.col("error_domain")),
+            last_error=pl.coalesce(pl.col("last_error"), errno_text(pl.col("last_error_code"))),
+            n_errors=pl.col("n_errors").fill_null(0),
         )
         .join(_behind_proxy(nodes), on=list(NODE), how="left", nulls_equal=True)
         .with_columns(via_proxy=pl.col("via_proxy").fill_null(False))
@@ -458,16 +597,26 @@ CONNECTION_COLUMNS = [
     "family",
     "mode",
     "transport",
+    "requested_transport",
     "first_ts",
     "last_ts",
     "duration_s",
+    "started_before_capture",
     "ready_ts",
     "final_state",
     "outcome",
     "outcome_line",
+    "error_domain",
     "error_code",
     "error_name",
     "error",
+    "n_errors",
+    "last_error_code",
+    "last_error",
+    "start_path_status",
+    "start_path_reason",
+    "path_status",
+    "path_reason",
     "interface",
     "via_proxy",
     "n_events",

@@ -286,7 +286,10 @@ def test_tree_draws_the_race(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Weather[2317]  ")
-    assert lines[1].startswith("  C8  IPv6#a0c4f19e.443  parent-flow tcp  completed  +0.000s")
+    # A root by the host it was asked for and the address it connected to.
+    assert lines[1].startswith(
+        "  C8  Hostname#5c1e07a3 -> IPv6#a0c4f19e.443  parent-flow tcp  completed  +0.000s"
+    )
     assert lines[2].startswith("  └─ C8.1  Hostname#5c1e07a3:443  resolver tcp  completed")
     assert lines[3].startswith("     ├─ C8.1.1  IPv6#a0c4f19e.443  socket-flow tcp  WON")
     assert lines[4].startswith("     └─ C8.1.2  IPv4#3d7e52b8:443  socket-flow tcp  also-ran")
@@ -317,8 +320,8 @@ def test_summary_json_names_its_sections(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert set(data) == {
-        "processes", "connections", "handlers", "outcomes", "races", "failures_by_error",
-        "proxy_failures", "path_changes", "busiest_hosts",
+        "processes", "connections", "handlers", "outcomes", "races", "waiting_on_path",
+        "dropped", "failures_by_error", "proxy_failures", "path_changes", "busiest_hosts",
     }  # fmt: skip
     assert data["races"]["with_also_rans"][0]["also_rans"] == ["C8.1.2"]
 

@@ -21,7 +21,7 @@ COLUMNS = [
     "tid", "subsystem", "category", "sender", "function", "conn_id", "instance", "parent_id",
     "related_id", "task_id",
     "endpoint", "host", "port", "transport", "state", "mode", "path_status", "interface", "event",
-    "elapsed_s", "error_code", "error", "summary", "prefix", "message",
+    "elapsed_s", "error_code", "error_domain", "error", "summary", "prefix", "message",
 ]  # fmt: skip
 
 
