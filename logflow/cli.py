@@ -258,12 +258,14 @@ _table_command(
 _table_command(
     "paths",
     Parsed.path_changes,
-    """Every change of a connection's path: status, interface, migration; system-wide
-    changes share a system_change number.
+    """Every change of a connection's path: status, interface, viability, migration, and
+    what any other path event changed (address families, DNS, LQM, ...); changes that hit
+    several connections within a second share a system_change number.
 
     \b
-    Example:
+    Examples:
       logflow paths sample_logs/xcode15-metadata.log --csv
+      logflow paths sample_logs/console-network-change.tsv.log --json
     """,
 )
 

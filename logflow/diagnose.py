@@ -13,7 +13,13 @@ from __future__ import annotations
 import polars as pl
 
 from logflow import grammar
-from logflow.errnos import errno_name, errno_text
+from logflow.errnos import (
+    URL_ERROR_DOMAIN,
+    errno_name,
+    errno_text,
+    url_error_name,
+    url_error_text,
+)
 from logflow.events import root_of
 from logflow.tree import NODE, PROCESS
 
@@ -117,6 +123,7 @@ def proxy_failures(events: pl.LazyFrame, connections: pl.LazyFrame) -> pl.LazyFr
         proxy_endpoint=pl.col("m").struct.field("proxy_endpoint"),
         failed_child="related_id",
         error_code="error_code",
+        error_domain_name=pl.col("m").struct.field("error_domain_name"),
     )
     # Proxy handlers that failed without saying how.
     silent = (
@@ -145,12 +152,18 @@ def proxy_failures(events: pl.LazyFrame, connections: pl.LazyFrame) -> pl.LazyFr
         .group_by(NODE)
         .agg(pl.col("fallback_id").first(), pl.col("fallback_outcome").first())
     )
+    # A PAC script's error is Foundation's (`NSURLErrorDomain: -1003`); the others are errnos.
+    url_error = pl.col("error_domain_name").eq_missing(URL_ERROR_DOMAIN)
     return (
         failures.join(fallbacks, on=list(NODE), how="left", nulls_equal=True)
         .with_columns(
             fell_back=pl.col("fallback_id").is_not_null(),
-            error_name=errno_name(pl.col("error_code")),
-            error=errno_text(pl.col("error_code")),
+            error_name=pl.when(url_error)
+            .then(url_error_name(pl.col("error_code")))
+            .otherwise(errno_name(pl.col("error_code"))),
+            error=pl.when(url_error)
+            .then(url_error_text(pl.col("error_code")))
+            .otherwise(errno_text(pl.col("error_code"))),
         )
         .select(
             *NODE,
@@ -191,13 +204,16 @@ def connection_path_changes(events: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("path_status"), pl.lit(" ("), pl.col("path_reason"), pl.lit(")"), ignore_nulls=True
     ).str.strip_suffix(" ()")
     status = pl.when(pl.col("path_status").is_not_null()).then(with_reason)
-    observed = paths.filter(
-        pl.col("path_status").is_not_null() | pl.col("interface").is_not_null()
-    ).with_columns(
-        status=status,
-        prev_status=status.forward_fill().shift(1).over(NODE),
-        prev_path_status=pl.col("path_status").forward_fill().shift(1).over(NODE),
-        prev_interface=pl.col("interface").forward_fill().shift(1).over(NODE),
+    observed = (
+        paths.filter(pl.col("path_status").is_not_null() | pl.col("interface").is_not_null())
+        .with_columns(
+            status=status,
+            prev_status=status.forward_fill().shift(1).over(NODE),
+            prev_path_status=pl.col("path_status").forward_fill().shift(1).over(NODE),
+            prev_interface=pl.col("interface").forward_fill().shift(1).over(NODE),
+            flags=pl.when(pl.col("path_status").is_not_null()).then(_flags(pl.col("path"))),
+        )
+        .with_columns(prev_flags=pl.col("flags").forward_fill().shift(1).over(NODE))
     )
     status = pl.col("status")
     status_changes = observed.filter(
@@ -225,9 +241,81 @@ def connection_path_changes(events: pl.LazyFrame) -> pl.LazyFrame:
     better_paths = paths.filter(event.str.ends_with(BETTER_PATH)).select(
         *NODE, "ts", "line_no", change=pl.lit("better path"), old=interface, new=event
     )
+    # A path event that changed neither status nor interface: what else its descriptor says.
+    unchanged = (
+        (pl.col("path_status") == pl.col("prev_path_status"))
+        & (interface == pl.col("prev_interface"))
+    ).fill_null(True)
+    after_another = pl.col("prev_path_status").is_not_null()
+    property_changes = _property_changes(
+        observed.filter(_is_path_event() & unchanged & after_another)
+    )
     return pl.concat(
-        [status_changes, interface_changes, _viability_changes(paths), migrations, better_paths]
+        [
+            status_changes,
+            interface_changes,
+            _viability_changes(paths),
+            migrations,
+            better_paths,
+            property_changes,
+        ]
     ).sort("ts", "line_no")
+
+
+def _is_path_event() -> pl.Expr:
+    """`event: path:satisfied_change @22.121s`: every path event but a handler's first."""
+    event = pl.col("event")
+    return event.str.starts_with("path:") & (event != "path:start")
+
+
+def _property_changes(events: pl.LazyFrame) -> pl.LazyFrame:
+    """Path events, with what their descriptor's flags say that the one before did not.
+
+    ``change`` names the kinds of flag that differ (``address families``, ``DNS``, ``LQM``,
+    ``expensive``, ...), or is ``properties`` when the log shows no difference; ``old`` and
+    ``new`` are the flags gone and come.
+    """
+    added = pl.col("flags").list.set_difference(pl.col("prev_flags"))
+    removed = pl.col("prev_flags").list.set_difference(pl.col("flags"))
+    kinds = (
+        pl.concat_list(removed, added)
+        .list.eval(_flag_kind(pl.element()))
+        .list.unique(maintain_order=True)
+        .list.join(", ")
+    )
+    return events.select(
+        *NODE,
+        "ts",
+        "line_no",
+        change=pl.when(kinds != "").then(kinds).otherwise(pl.lit("properties")),
+        old=pl.when(removed.list.len() > 0).then(removed.list.join(", ")),
+        new=pl.when(added.list.len() > 0).then(added.list.join(", ")),
+    )
+
+
+def _flags(path: pl.Expr) -> pl.Expr:
+    """The flags of a path description: `satisfied (Path is satisfied), interface:
+    en0[802.11], ipv4, dns, uses wifi, LQM: good` has ipv4, dns, uses wifi, LQM: good (its
+    status, interface and viability are changes of their own)."""
+    parts = path.str.split(", ").list.slice(1)
+    own = pl.element().str.starts_with("interface:") | (pl.element() == "viable")
+    return parts.list.filter(~own)
+
+
+def _flag_kind(flag: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(flag.is_in(("ipv4", "ipv6")))
+        .then(pl.lit("address families"))
+        .when(flag == "dns")
+        .then(pl.lit("DNS"))
+        .when(flag.str.starts_with("LQM"))
+        .then(pl.lit("LQM"))
+        .when(flag.is_in(("expensive", "constrained")))
+        .then(flag)
+        .when(flag.str.starts_with("uses "))
+        .then(pl.lit("interface type"))
+        .otherwise(pl.lit("properties"))
+    )
 
 
 def _viability_changes(paths: pl.LazyFrame) -> pl.LazyFrame:

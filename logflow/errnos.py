@@ -46,16 +46,12 @@ ERRNOS: dict[int, tuple[str, str]] = {
 
 def errno_name(code: pl.Expr) -> pl.Expr:
     """``ECONNREFUSED`` for 61; null for codes not in the table."""
-    return code.replace_strict(
-        list(ERRNOS), [name for name, _ in ERRNOS.values()], default=None, return_dtype=pl.String
-    )
+    return _in_table(code, ERRNOS, 0)
 
 
 def errno_text(code: pl.Expr) -> pl.Expr:
     """``Connection refused`` for 61; null for codes not in the table."""
-    return code.replace_strict(
-        list(ERRNOS), [text for _, text in ERRNOS.values()], default=None, return_dtype=pl.String
-    )
+    return _in_table(code, ERRNOS, 1)
 
 
 def errno_code(text: pl.Expr) -> pl.Expr:
@@ -134,6 +130,40 @@ TLS_ERRORS: dict[int, tuple[str, str]] = {
     -9880: ("errSSLATSViolation", "ATS violation"),
 }
 
+# Foundation's NSURLErrorDomain (NSURLError.h), named by a proxy's PAC evaluation error.
+URL_ERROR_DOMAIN = "NSURLErrorDomain"
+URL_ERRORS: dict[int, tuple[str, str]] = {
+    -999: ("NSURLErrorCancelled", "cancelled"),
+    -1000: ("NSURLErrorBadURL", "bad URL"),
+    -1001: ("NSURLErrorTimedOut", "The request timed out."),
+    -1002: ("NSURLErrorUnsupportedURL", "unsupported URL"),
+    -1003: ("NSURLErrorCannotFindHost", "A server with the specified hostname could not be found."),
+    -1004: ("NSURLErrorCannotConnectToHost", "Could not connect to the server."),
+    -1005: ("NSURLErrorNetworkConnectionLost", "The network connection was lost."),
+    -1006: ("NSURLErrorDNSLookupFailed", "DNS lookup failed"),
+    -1009: ("NSURLErrorNotConnectedToInternet", "The Internet connection appears to be offline."),
+    -1200: (
+        "NSURLErrorSecureConnectionFailed",
+        "A TLS error caused the secure connection to fail.",
+    ),
+}
+
+
+def url_error_name(code: pl.Expr) -> pl.Expr:
+    """``NSURLErrorCannotFindHost`` for -1003."""
+    return _in_table(code, URL_ERRORS, 0)
+
+
+def url_error_text(code: pl.Expr) -> pl.Expr:
+    return _in_table(code, URL_ERRORS, 1)
+
+
+def _in_table(code: pl.Expr, table: dict[int, tuple[str, str]], part: int) -> pl.Expr:
+    return code.replace_strict(
+        list(table), [entry[part] for entry in table.values()], default=None, return_dtype=pl.String
+    )
+
+
 # Each domain's table; a code without a domain is Network's own, an errno. (Domain 2 is an
 # OSStatus in CFStream's numbering and a DNS error in Network's: it is left undecoded.)
 BY_DOMAIN = {
@@ -157,12 +187,7 @@ def error_text(code: pl.Expr, domain: pl.Expr) -> pl.Expr:
 def _in_domain(code: pl.Expr, domain: pl.Expr, part: int) -> pl.Expr:
     looked_up = pl.lit(None, pl.String)
     for number, table in BY_DOMAIN.items():
-        in_table = code.replace_strict(
-            list(table),
-            [entry[part] for entry in table.values()],
-            default=None,
-            return_dtype=pl.String,
-        )
+        in_table = _in_table(code, table, part)
         # `TCP Conn 0x… Failed : error 0:61 [61]`: domain 0 with an errno.
         known = domain.fill_null(POSIX_DOMAIN).replace(0, POSIX_DOMAIN) == number
         looked_up = pl.when(known).then(in_table).otherwise(looked_up)

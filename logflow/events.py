@@ -323,6 +323,7 @@ def _event_columns() -> dict[str, pl.Expr]:
         ),
         "state": pl.coalesce(_m("state"), _m("state__conn")),
         "mode": _m("mode"),
+        "path": _m("path"),
         "path_status": pl.col("pth").struct.field("path_status"),
         "path_reason": pl.col("pth").struct.field("path_reason"),
         "viable": pl.when(pl.col("pth").struct.field("kind") == "status_path").then(

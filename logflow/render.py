@@ -165,7 +165,7 @@ def summary_text(data: dict[str, Any]) -> str:
         out.append(
             f"  {who}  {_plural(p['connections'], 'connection')}, {_plural(p['events'], 'event')}"
         )
-    outcomes = ", ".join(f"{n} {k}" for k, n in data["outcomes"].items())
+    outcomes = ", ".join(f"{n} {k}" for k, n in data["outcomes"].items()) or "none"
     out.append(f"Connections: {data['connections']}, {data['handlers']} handlers: {outcomes}")
     races = data["races"]
     race_outcomes = ", ".join(f"{n} {k}" for k, n in races["outcomes"].items()) or "none"
@@ -197,7 +197,8 @@ def summary_text(data: dict[str, Any]) -> str:
     for p in data["proxy_failures"][:5]:
         fallback = f"fell back ({p['fallback_outcome']})" if p["fell_back"] else "no fallback"
         out.append(
-            f"  {p['conn_id']}: {p['proxy_kind'] or 'proxy'} {p['error_name'] or ''}, {fallback}"
+            f"  {p['conn_id'] or 'no connection named'}: {p['proxy_kind'] or 'proxy'}"
+            f" {p['error_name'] or ''}, {fallback}"
         )
     paths = data["path_changes"]
     out.append(f"Path changes: {paths['total']} ({paths['system_wide']} system-wide)")

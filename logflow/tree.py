@@ -56,8 +56,9 @@ END_FUNCTIONS = (
 # Errors that say a connection that worked is gone: the peer or the network dropped it.
 LOSS_ERRNOS = (32, 50, 52, 53, 54, 57, 60)
 # Errors a connection meets in its life: a read or write that failed, a TLS alert or error,
-# a state reported with an error, a connect that failed.
-ERROR_KINDS = ("request_error", "tls_error", "state_report", "errno_report", "conn_note")
+# a state reported with an error (and any failure). Other errno lines are not: `getsockopt
+# TCP_INFO failed [102: ...]` comes with many a healthy connection.
+ERROR_KINDS = ("request_error", "tls_error", "state_report")
 # Seconds a summary block's duration may exceed what its lines span (rounding, the time
 # between its last line and the block).
 CAPTURE_SLACK_S = 1.0
@@ -114,6 +115,7 @@ TREE_EVENT_COLUMNS = (
     "transport",
     "state",
     "mode",
+    "path",
     "path_status",
     "path_reason",
     "viable",
@@ -132,9 +134,10 @@ def tree_events(events: pl.LazyFrame) -> pl.LazyFrame:
     Rows that name a connection, Network's and CFNetwork's; the message text only of the
     proxy failures, whose proxy the diagnosis reads from it.
     """
+    # A proxy failure names no connection where a PAC script failed to evaluate.
     named = (
         pl.col("kind").is_in((*NETWORK_KINDS, *CFNETWORK_KINDS)) & pl.col("conn_id").is_not_null()
-    )
+    ) | (pl.col("kind") == "proxy_failure")
     message = pl.when(pl.col("kind") == "proxy_failure").then(pl.col("message"))
     return events.filter(named).select(*TREE_EVENT_COLUMNS, message.alias("message"))
 

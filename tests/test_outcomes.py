@@ -166,3 +166,31 @@ def test_summary_and_tree_say_what_was_lost_and_what_waited() -> None:
     drawn = runner.invoke(cli, ["tree", str(SAMPLE)]).stdout
     assert "120.209s (began before the capture)" in drawn
     assert "waiting  +8.982s  0.000s  path unsatisfied (No network route)" in drawn
+
+
+def test_every_path_event_is_a_path_change() -> None:
+    """`event: path:satisfied_change` (a 2025 Console export, the Mac's network changing):
+    what differs from the connection's descriptor before, the same change on two connections
+    within a second one system-wide change, and `properties` where nothing differs."""
+    changes = parse(SAMPLES / "console-network-change.tsv.log").path_changes().collect()
+    rows = changes.select("conn_id", "change", "from", "to").rows()
+    assert rows == [
+        ("C1", "address families", None, "ipv6"),
+        ("C2", "address families", None, "ipv6"),
+        ("C1", "LQM", "LQM: good", "LQM: bad"),
+        ("C1", "properties", None, None),
+    ]
+    system = changes["system_change"].to_list()
+    assert system[0] == system[1] is not None and system[2] is None
+
+
+@needs_corpus
+def test_a_pac_script_that_fails_is_a_proxy_failure() -> None:
+    """109: `nw_proxy_resolver_create_parsed_array PAC evaluation error: NSURLErrorDomain:
+    -1003`, Foundation's error, not an errno."""
+    (failure,) = parse_corpus("109").proxy_failures().collect().to_dicts()
+    assert (failure["proxy_kind"], failure["error_code"], failure["error_name"]) == (
+        "PAC",
+        -1003,
+        "NSURLErrorCannotFindHost",
+    )
