@@ -211,9 +211,12 @@ def _first_line(condition: pl.Expr) -> pl.Expr:
 
 def _logged(events: pl.LazyFrame) -> pl.LazyFrame:
     """The connections the log names, with what their lines say."""
-    # `first` and `last` below read the events of a connection in log order.
-    ids = events.filter(pl.col("kind").is_in(NETWORK_KINDS) & pl.col("conn_id").is_not_null()).sort(
-        "log_order", maintain_order=True
+    ids = events.filter(pl.col("kind").is_in(NETWORK_KINDS) & pl.col("conn_id").is_not_null())
+    # `first` and `last` below read the events of a connection in log order: the lines of
+    # most styles are in it already (and a filter that keeps every row copies none).
+    unordered = _unordered().fill_null(False)
+    ids = pl.concat(
+        [ids.filter(~unordered), ids.filter(unordered).sort("log_order", maintain_order=True)]
     )
     state, event, function, kind = (
         pl.col("state"),
