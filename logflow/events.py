@@ -227,8 +227,10 @@ def _connected_transport() -> pl.Expr:
 
 def _reset_while_connecting() -> pl.Expr:
     """61 (ECONNREFUSED) for a reset answering a SYN: `flags=[R.] ... state=SYN_SENT`."""
-    reset = _m("tcp_flags").str.contains("R", literal=True) & (_m("tcp_state") == "SYN_SENT")
-    return pl.when(reset).then(pl.lit(61))
+    reset = grammar.where_present(
+        _m("tcp_flags"), lambda flags: flags.str.contains("R", literal=True), pl.Boolean
+    )
+    return pl.when(reset & (_m("tcp_state") == "SYN_SENT")).then(pl.lit(61))
 
 
 def _tls_error() -> pl.Expr:
