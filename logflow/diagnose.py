@@ -154,16 +154,20 @@ def proxy_failures(events: pl.LazyFrame, connections: pl.LazyFrame) -> pl.LazyFr
     )
     # A PAC script's error is Foundation's (`NSURLErrorDomain: -1003`); the others are errnos.
     url_error = pl.col("error_domain_name").eq_missing(URL_ERROR_DOMAIN)
+    # Another named domain's code is no errno: left unnamed.
+    errno = pl.col("error_domain_name").is_null()
     return (
         failures.join(fallbacks, on=list(NODE), how="left", nulls_equal=True)
         .with_columns(
             fell_back=pl.col("fallback_id").is_not_null(),
             error_name=pl.when(url_error)
             .then(url_error_name(pl.col("error_code")))
-            .otherwise(errno_name(pl.col("error_code"))),
+            .when(errno)
+            .then(errno_name(pl.col("error_code"))),
             error=pl.when(url_error)
             .then(url_error_text(pl.col("error_code")))
-            .otherwise(errno_text(pl.col("error_code"))),
+            .when(errno)
+            .then(errno_text(pl.col("error_code"))),
         )
         .select(
             *NODE,
@@ -211,6 +215,7 @@ def connection_path_changes(events: pl.LazyFrame) -> pl.LazyFrame:
         prev_status=status.forward_fill().shift(1).over(NODE),
         prev_path_status=pl.col("path_status").forward_fill().shift(1).over(NODE),
         prev_interface=pl.col("interface").forward_fill().shift(1).over(NODE),
+        prev_viable=pl.col("viable").forward_fill().shift(1).over(NODE),
         prev_path=pl.when(pl.col("path_status").is_not_null())
         .then(pl.col("path"))
         .forward_fill()
@@ -247,6 +252,7 @@ def connection_path_changes(events: pl.LazyFrame) -> pl.LazyFrame:
     unchanged = (
         (pl.col("path_status") == pl.col("prev_path_status"))
         & (interface == pl.col("prev_interface"))
+        & pl.col("viable").eq_missing(pl.col("prev_viable"))
     ).fill_null(True)
     after_another = pl.col("prev_path_status").is_not_null()
     property_changes = _property_changes(
@@ -267,7 +273,7 @@ def connection_path_changes(events: pl.LazyFrame) -> pl.LazyFrame:
 def _is_path_event() -> pl.Expr:
     """`event: path:satisfied_change @22.121s`: every path event but a handler's first."""
     event = pl.col("event")
-    return event.str.starts_with("path:") & (event != "path:start")
+    return event.str.starts_with("path:") & ~event.is_in(("path:start", *MIGRATION_EVENTS))
 
 
 def _property_changes(events: pl.LazyFrame) -> pl.LazyFrame:

@@ -230,7 +230,8 @@ def _reset_while_connecting() -> pl.Expr:
     reset = grammar.where_present(
         _m("tcp_flags"), lambda flags: flags.str.contains("R", literal=True), pl.Boolean
     )
-    return pl.when(reset & (_m("tcp_state") == "SYN_SENT")).then(pl.lit(61))
+    received = _m("function") == "tcp_input"
+    return pl.when(received & reset & (_m("tcp_state") == "SYN_SENT")).then(pl.lit(61))
 
 
 def _tls_error() -> pl.Expr:

@@ -67,7 +67,8 @@ def _describe(node: dict[str, Any], start: Any) -> str:
         name = node["error_name"] or node["error_code"]
         parts.append(f"error {name}: {node['error']}" if node["error"] else f"error {name}")
     if node["n_errors"] and node["last_error"] != node["error"]:
-        parts.append(f"{_plural(node['n_errors'], 'error')}, last: {node['last_error']}")
+        last = node["last_error"] or node["last_error_code"]
+        parts.append(f"{_plural(node['n_errors'], 'error')}, last: {last}")
     if node["outcome"] == "waiting" and node["path_reason"]:
         parts.append(f"path {node['path_status']} ({node['path_reason']})")
     if node["implicit"]:
@@ -108,7 +109,7 @@ def summary_data(
             .select(*PROCESS, "parent_id", "winner_id", "also_rans", "families")
             .to_dicts(),
         },
-        # A connection waiting as its attempts do: the path the first of them logged.
+        # A connection waiting as its attempts do: the path of the one nearest its root.
         "waiting_on_path": connections.filter(
             (pl.col("outcome") == "waiting") & pl.col("start_path_status").is_not_null()
         )

@@ -82,7 +82,8 @@ OUTCOMES = {
     "to connect 1:61`; or every attempt under it failed. Other errno lines (`getsockopt "
     "TCP_INFO failed [102: …]`) and errors on `waiting` reports are not failures",
     "also-ran": "a sibling won (started and abandoned, or never started: see `races.not_started`)",
-    "dropped": "it worked, then was lost: after it was ready, a failure, or a read or write "
+    "dropped": "it worked, then was lost: after it was ready, a `failed` state (`reporting "
+    "state failed error …`), or a read or write "
     "that failed with a lost connection's error (`Receive failed with error \"Operation timed "
     'out"`, `Socket is not connected`, `Connection reset by peer`); reads that fail so show '
     "it was connected even where its ready line is not in the capture",
@@ -189,7 +190,9 @@ def _as_input_lines(nodes: pl.LazyFrame, events: pl.LazyFrame, *columns: str) ->
     lines = (
         events.filter(_unordered())
         .select(*PROCESS, "log_order", "line_no")
-        .unique([*PROCESS, "log_order"], keep="first")
+        # Two records of a process in one microsecond: the first line, whatever the batch.
+        .group_by(*PROCESS, "log_order")
+        .agg(pl.col("line_no").min())
     )
     for column in columns:
         nodes = (
@@ -239,7 +242,9 @@ def _logged(events: pl.LazyFrame) -> pl.LazyFrame:
     code = pl.coalesce(pl.col("error_code"), errno_code(pl.col("error")))
     logged_error = pl.col("error").is_not_null() | pl.col("error_code").is_not_null()
     waiting_report = (kind == "state_report") & (state == "waiting")
-    error = (kind.is_in(ERROR_KINDS) & logged_error & ~waiting_report) | failure
+    # Counted once a line: a descriptor in state `failed` says no error of its own.
+    error = (kind.is_in(ERROR_KINDS) | failure) & logged_error & ~waiting_report
+    last_error = pl.struct(code.alias("code"), pl.col("error").alias("text")).filter(error).last()
     lost = (kind == "request_error") & code.is_in(LOSS_ERRNOS)
     failure_error = pl.col("error").filter(failure).drop_nulls().last()
     path_status = pl.col("path_status")
@@ -283,8 +288,8 @@ def _logged(events: pl.LazyFrame) -> pl.LazyFrame:
         ),
         error=failure_error,
         n_errors=error.sum().cast(pl.Int32),
-        last_error_code=code.filter(error).drop_nulls().last(),
-        last_error=pl.col("error").filter(error).drop_nulls().last(),
+        last_error_code=last_error.struct.field("code"),
+        last_error=last_error.struct.field("text"),
         start_path_status=path_status.drop_nulls().first(),
         start_path_reason=pl.col("path_reason").filter(path_status.is_not_null()).first(),
         path_status=path_status.drop_nulls().last(),
@@ -392,7 +397,8 @@ def _with_subtree(nodes: pl.LazyFrame) -> pl.LazyFrame:
             sub_was_live=pl.col("was_live").any(),
             # What the first attempt under it to be ready connected over.
             sub_connected_transport=pl.col("connected_transport")
-            .sort_by("ready_line", nulls_last=True)
+            .filter(pl.col("ready_line").is_not_null())
+            .sort_by(pl.col("ready_line").filter(pl.col("ready_line").is_not_null()))
             .drop_nulls()
             .first(),
             all_leaves_failed=pl.col("leaf_failed").sum() == pl.col("leaf").sum(),
@@ -533,7 +539,7 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
     block_s = pl.col("summary").struct.field("duration_s")
     # A summary block that gives a longer duration than the lines show: the capture began
     # after the connection did.
-    before_capture = (block_s - observed_s.fill_null(0)) > CAPTURE_SLACK_S
+    before_capture = pl.when(observed_s.is_not_null()).then(block_s - observed_s > CAPTURE_SLACK_S)
     return (
         nodes.with_columns(outcome=outcome.cast(Outcome))
         .with_columns(outcome_line=outcome_line)

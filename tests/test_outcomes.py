@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from logflow import tree
 from logflow.cli import cli
-from logflow.pipeline import Parsed, parse
+from logflow.inputs import Text
+from logflow.pipeline import Parsed, parse, parse_texts
 
 from conftest import ROOT, SAMPLES, needs_corpus, parse_corpus
 
@@ -194,3 +195,15 @@ def test_a_pac_script_that_fails_is_a_proxy_failure() -> None:
         -1003,
         "NSURLErrorCannotFindHost",
     )
+
+
+def test_without_times_no_capture_is_said_to_start_late() -> None:
+    """A paste with no timestamps spans no known time: its summary block's duration is the
+    connection's, and says nothing of when the capture began."""
+    rows = SAMPLE.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, row in enumerate(rows) if "[C7 6C3D" in row)
+    # The C7 lines as a bare paste: the messages without their `log show` columns.
+    bare = [row.split("[com.apple.network:connection] ", 1)[-1] for row in rows[at - 2 : at + 7]]
+    c7 = by_id(parse_texts([Text("bare.log", "\n".join(bare) + "\n", 0)]))["C7"]
+    assert c7["connected_leaf_id"] == "C7.1.1"  # its summary block was read
+    assert c7["started_before_capture"] is False
