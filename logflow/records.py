@@ -343,9 +343,12 @@ def _found_messages(lines: pl.LazyFrame) -> pl.LazyFrame:
     )
     kinds = [kind for kind in message.kinds if kind != UNKNOWN]
     indented = shape == "indented"
+    # An indented line is only tested at its start (`find` tells the others' start too).
     lines = lines.with_columns(
         at_start=grammar.where_present(
-            searched, lambda text: text.str.contains(message.either(kinds)), pl.Boolean
+            pl.when(indented).then(searched),
+            lambda text: text.str.contains(message.either(kinds)),
+            pl.Boolean,
         ),
         found=message.find(pl.when(~indented).then(searched), kinds),
     )
