@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -162,7 +163,7 @@ def summary(paths: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
     else:
-        click.echo(render.summary_text(data))
+        click.echo(render.summary_text(data, width=shutil.get_terminal_size().columns))
     _notes(Report.of(parsed))
 
 

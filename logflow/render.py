@@ -7,6 +7,7 @@ CLI can colour it); printing stays in :mod:`logflow.cli`.
 
 from __future__ import annotations
 
+import textwrap
 from collections import defaultdict
 from typing import Any
 
@@ -156,8 +157,8 @@ def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
     return {str(k): n for k, n in counts.iter_rows()}
 
 
-def summary_text(data: dict[str, Any]) -> str:
-    """The summary for a terminal: one screen."""
+def summary_text(data: dict[str, Any], width: int = 80) -> str:
+    """The summary for a terminal: one screen, long lines wrapped to ``width``."""
     out = []
     procs = data["processes"]
     out.append(f"Processes ({len(procs)}):")
@@ -208,4 +209,6 @@ def summary_text(data: dict[str, Any]) -> str:
     if data["busiest_hosts"]:
         hosts = ", ".join(f"{h['host']} ({h['connections']})" for h in data["busiest_hosts"][:5])
         out.append(f"Busiest hosts: {hosts}")
-    return "\n".join(out)
+    return "\n".join(
+        textwrap.fill(line, width, subsequent_indent="    ", break_on_hyphens=False) for line in out
+    )

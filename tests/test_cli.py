@@ -334,3 +334,12 @@ def test_every_command_has_help_and_is_in_the_readme(runner: CliRunner, command:
     assert "sample_logs/" in result.stdout
     readme = (RACE.parent.parent / "README.md").read_text(encoding="utf-8")
     assert f"logflow {command}" in readme
+
+
+def test_summary_fits_an_80_column_terminal(runner: CliRunner) -> None:
+    """Long summary lines wrap to the terminal, their continuations indented."""
+    sample = RACE.parent / "logshow-failures-and-losses.log"
+    result = runner.invoke(cli, ["summary", str(sample)], env={"COLUMNS": "80"})
+    lines = result.stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    assert any(line.startswith("    ") for line in lines)  # the Connections line wrapped
