@@ -4,7 +4,8 @@ Read ``log show``/``log stream`` exports, Console copies and Xcode pastes into o
 table (:func:`read`), one row per log record, with the connection id, endpoint, state and
 event of every ``com.apple.network`` message; then rebuild the connection trees
 (:func:`connections`) and diagnose Happy Eyeballs races (:func:`races`), proxy failures
-(:func:`proxy_failures`) and path changes (:func:`path_changes`). Every one is a
+(:func:`proxy_failures`), path changes (:func:`path_changes`) and a server's listeners
+(:func:`listeners`). Every one is a
 ``polars.LazyFrame``.
 
 >>> import logflow
@@ -14,7 +15,7 @@ event of every ``com.apple.network`` message; then rebuild the connection trees
 
 from __future__ import annotations
 
-from logflow.diagnose import path_changes, proxy_failures, races
+from logflow.diagnose import listeners, path_changes, proxy_failures, races
 from logflow.errors import InputError, LogflowError, OutputError
 from logflow.pipeline import Parsed, parse, read
 from logflow.schema import CONNECTION_KEY, EVENT_SCHEMA, KINDS
@@ -29,6 +30,7 @@ __all__ = [
     "OutputError",
     "Parsed",
     "connections",
+    "listeners",
     "parse",
     "path_changes",
     "proxy_failures",

@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 import click
 import polars as pl
 
+from logflow import diagnose, render
 from logflow import export as exporting
-from logflow import render
 from logflow.errors import LogflowError
 from logflow.pipeline import Parsed, parse
 from logflow.report import Report
@@ -146,7 +146,8 @@ def export(
 @reports_errors
 def summary(paths: tuple[str, ...], as_json: bool) -> None:
     """One screen about the logs: processes, connections and their outcomes, races and
-    their also-rans, failures by error, proxy failures, path changes, busiest hosts.
+    their also-rans, failures by error, proxy failures, path changes, listeners and what
+    they accepted, busiest hosts.
 
     \b
     Example:
@@ -159,6 +160,7 @@ def summary(paths: tuple[str, ...], as_json: bool) -> None:
         parsed.races().collect(),
         parsed.proxy_failures().collect(),
         parsed.path_changes().collect(),
+        parsed.listeners().collect(),
     )
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
@@ -220,32 +222,70 @@ def _table_command(name: str, table: Callable[[Parsed], pl.LazyFrame], doc: str)
     @table_format
     @reports_errors
     def command(paths: tuple[str, ...], as_json: bool, as_csv: bool) -> None:
-        if as_json and as_csv:
-            msg = "choose one of --json and --csv"
-            raise click.UsageError(msg)
-        frame = table(_parse(paths)).collect()
-        if as_json:
-            click.echo(frame.write_ndjson(), nl=False)
-        elif as_csv:
-            # CSV has no lists: a list becomes its items, space-separated.
-            lists = pl.selectors.by_dtype(pl.List)
-            flat = frame.with_columns(lists.cast(pl.List(pl.String)).list.join(" "))
-            click.echo(flat.write_csv(), nl=False)
-        else:
-            with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
-                click.echo(frame)
+        _print_table(table(_parse(paths)).collect(), as_json=as_json, as_csv=as_csv)
 
 
-_table_command(
-    "races",
-    Parsed.races,
-    """Every Happy Eyeballs race: the attempts under one parent, the winner, the also-rans.
+def _print_table(frame: pl.DataFrame, *, as_json: bool, as_csv: bool) -> None:
+    if as_json and as_csv:
+        msg = "choose one of --json and --csv"
+        raise click.UsageError(msg)
+    if as_json:
+        click.echo(frame.write_ndjson(), nl=False)
+    elif as_csv:
+        # CSV has no lists: a list becomes its items, space-separated.
+        lists = pl.selectors.by_dtype(pl.List)
+        flat = frame.with_columns(lists.cast(pl.List(pl.String)).list.join(" "))
+        click.echo(flat.write_csv(), nl=False)
+    else:
+        with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
+            click.echo(frame)
+
+
+@cli.command()
+@paths_argument
+@table_format
+@click.option(
+    "--wireshark",
+    "wireshark",
+    flag_value="also-ran",
+    help="Print a Wireshark display filter that selects the also-rans' packets instead.",
+)
+@click.option(
+    "--wireshark-winners",
+    "wireshark",
+    flag_value="won",
+    help="Print a Wireshark display filter that selects the winners' packets instead.",
+)
+@reports_errors
+def races(paths: tuple[str, ...], as_json: bool, as_csv: bool, wireshark: str | None) -> None:
+    """Every Happy Eyeballs race: the attempts under one parent, the winner, the also-rans,
+    and the addresses the resolver had in hand but never tried.
+
+    With --wireshark, a display filter for a packet trace taken at the same time: each
+    also-ran by the addresses and ports the log gives (hashed and <private> ones are left
+    out: capture with private data shown for more); wrap it in !( ) to hide them.
 
     \b
-    Example:
+    Examples:
       logflow races sample_logs/logshow-default-race.log --json
-    """,
-)
+      logflow races sample_logs/console-client-local-race.tsv.log --wireshark
+      tshark -r trace.pcapng -Y "$(logflow races net.log --wireshark-winners)"
+    """
+    parsed = _parse(paths)
+    if wireshark is None:
+        _print_table(parsed.races().collect(), as_json=as_json, as_csv=as_csv)
+        return
+    text, unaddressed = diagnose.wireshark_filter(parsed.connections(), wireshark)
+    noun = "also-ran" if wireshark == "also-ran" else "winner"
+    if unaddressed:
+        attempts = f"{unaddressed} {noun}{'s' if unaddressed > 1 else ''}"
+        click.echo(f"  {attempts} left out: the log gives no address for them", err=True)
+    if not text:
+        msg = f"no {noun} in the log has an address a packet trace would show"
+        raise LogflowError(msg)
+    click.echo(text)
+
+
 _table_command(
     "proxies",
     Parsed.proxy_failures,
@@ -267,6 +307,18 @@ _table_command(
     Examples:
       logflow paths sample_logs/xcode15-metadata.log --csv
       logflow paths sample_logs/console-network-change.tsv.log --json
+    """,
+)
+_table_command(
+    "listeners",
+    Parsed.listeners,
+    """Every listener ([L1]) in a server's log: its inbound connections handled and what
+    failed. The inbound connections are in `logflow tree` and the connections table
+    (inbound, probable_also_ran, and client_attempt when the client's log is read too).
+
+    \b
+    Example:
+      logflow listeners sample_logs/logshow-server-listener.log --json
     """,
 )
 

@@ -4,6 +4,7 @@
   which one won, which were also-rans;
 - :func:`proxy_failures`: proxy handlers that failed, and whether the connection fell back
   to a direct path;
+- :func:`listeners`: the listeners of a server's log, what they accepted and what failed;
 - :func:`path_changes`: each change of a connection's path (status, interface, migration),
   with changes that hit many connections at once grouped as one system-wide change.
 """
@@ -20,7 +21,7 @@ from logflow.errnos import (
     url_error_name,
     url_error_text,
 )
-from logflow.events import root_of
+from logflow.events import endpoint_host, root_of
 from logflow.tree import NODE, PROCESS
 
 # Changes to two or more connections, each within a second of the last, are one change of the
@@ -37,21 +38,26 @@ PROXY_KINDS = {"masque": "privacy (MASQUE relay)"}
 
 
 def races(connections: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per parent that had two or more attempts.
+    """One row per parent whose attempt had rivals: two or more children, or addresses its
+    resolver added (`Adding endpoint handler for IPv4#…`) beyond the ones it tried.
 
     Columns: the parent's key, ``children`` (ids in start order), ``start_offsets_s`` (each
-    child's start after the first), ``families`` (address families raced), ``winner_id``
-    (null when none won), ``also_rans``, ``not_started`` (still ``initial`` when cancelled),
+    child's start after the first), ``families`` (the address family of each child), ``winner_id``
+    (null when none won), ``also_rans``, ``not_started`` (the endpoints Happy Eyeballs had in
+    hand and never tried: added and never attempted, or cancelled while still ``initial``),
     ``failed``, ``winner_connect_s`` (from the first start
     to the winner's ready), ``margin_s`` (from the winner's ready to the next sibling's ready,
     or, if none got ready, to the first loser's last line; negative when a loser gave up before
     the winner connected) and ``outcome``: ``won``, ``all-failed`` or ``undecided``.
     """
-    children = connections.filter(pl.col("parent_id").is_not_null()).sort("first_ts", "conn_id")
+    # An attempt a restart replaced raced nothing: its transform started over.
+    children = connections.filter(pl.col("parent_id").is_not_null() & ~pl.col("replaced"))
+    children = children.sort("first_ts", "conn_id")
+    never_started = pl.col("final_state") == "initial"
     by_parent = children.group_by(*PROCESS, "parent_id").agg(
         children=pl.col("conn_id"),
         # An attempt never started has no start: its only line is its cancel.
-        start_offsets_s=pl.when(pl.col("final_state").ne_missing("initial")).then(
+        start_offsets_s=pl.when(~never_started).then(
             _seconds(pl.col("first_ts") - pl.col("first_ts").min())
         ),
         # One per child, as `children` (null where the endpoint says no family).
@@ -59,7 +65,7 @@ def races(connections: pl.LazyFrame) -> pl.LazyFrame:
         winner_id=pl.col("conn_id").filter(pl.col("outcome") == "won").first(),
         also_rans=pl.col("conn_id").filter(pl.col("outcome") == "also-ran"),
         # `nw_endpoint_handler_cancel [C1.1.1.2 ... initial path ((null))]`: never started.
-        not_started=pl.col("conn_id").filter(pl.col("final_state") == "initial"),
+        cancelled_initial=pl.col("endpoint").filter(never_started),
         failed=pl.col("conn_id").filter(pl.col("outcome") == "failed"),
         first_start=pl.col("first_ts").min(),
         winner_ready=pl.col("ready_ts").filter(pl.col("outcome") == "won").first(),
@@ -68,18 +74,35 @@ def races(connections: pl.LazyFrame) -> pl.LazyFrame:
         first_loser_end=pl.col("last_ts")
         .filter(pl.col("outcome").is_in(("also-ran", "failed")))
         .min(),
-        n=pl.len(),
     )
+    untried = connections.filter(pl.col("untried_endpoints").list.len() > 0).select(
+        *PROCESS, parent_id="conn_id", untried="untried_endpoints"
+    )
+    n_children = pl.col("children").list.len().fill_null(0)
     return (
-        by_parent.filter(pl.col("n") > 1)
+        by_parent.join(
+            untried, on=[*PROCESS, "parent_id"], how="full", coalesce=True, nulls_equal=True
+        )
+        .filter(n_children + pl.col("untried").list.len().fill_null(0) > 1)
         .with_columns(
+            # A resolver that tried none of what it added: empty lists, not nulls.
+            *(
+                pl.col(name).fill_null(pl.lit([], dtype))
+                for name, dtype in by_parent.collect_schema().items()
+                if isinstance(dtype, pl.List)
+            ),
             winner_connect_s=_seconds(pl.col("winner_ready") - pl.col("first_start")),
             margin_s=_seconds(
                 pl.coalesce("next_ready", "first_loser_end") - pl.col("winner_ready")
             ),
+        )
+        .with_columns(
+            not_started=pl.concat_list(
+                "cancelled_initial", pl.col("untried").fill_null(pl.lit([], pl.List(pl.String)))
+            ),
             outcome=pl.when(pl.col("winner_id").is_not_null())
             .then(pl.lit("won"))
-            .when(pl.col("failed").list.len() == pl.col("n"))
+            .when((n_children > 0) & (pl.col("failed").list.len() == n_children))
             .then(pl.lit("all-failed"))
             .otherwise(pl.lit("undecided")),
         )
@@ -99,6 +122,63 @@ def races(connections: pl.LazyFrame) -> pl.LazyFrame:
         )
         .sort(*PROCESS, "parent_id")
     )
+
+
+def listeners(events: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per listener (`[L1]`) of a process instance.
+
+    Columns: the process's key, ``listener_id``, ``first_ts``, ``last_ts``, ``n_events``,
+    ``inbound_handled`` (its `Handling inbound connection` lines) and ``failure`` (the first
+    thing it says failed: `nw_path_create_evaluator_for_listener failed`, `failed to create
+    listener inbox`), null when none did. The inbound connections themselves are rows of the
+    connections table (``inbound``); their lines do not name their listener.
+    """
+    event = pl.col("event")
+    return (
+        events.filter(pl.col("listener_id").is_not_null())
+        .group_by(*PROCESS, "listener_id")
+        .agg(
+            first_ts=pl.col("ts").min(),
+            last_ts=pl.col("ts").max(),
+            n_events=pl.len().cast(pl.Int32),
+            inbound_handled=(event == "Handling inbound connection").sum().cast(pl.Int32),
+            failure=event.filter(event.str.contains("failed", literal=True)).first(),
+        )
+        .sort(*PROCESS, "listener_id")
+    )
+
+
+def wireshark_filter(connections: pl.LazyFrame, outcome: str) -> tuple[str, int]:
+    """A Wireshark display filter that selects the attempts with ``outcome`` (``also-ran``,
+    ``won``) by the address pair the log gives, and how many of them it could not include.
+
+    Each attempt is its addresses (`ip.addr`, `ipv6.addr`) and ports (`tcp.port`, `udp.port`
+    for QUIC) as logged; hashed (`IPv4#65424f8e:443`) and `<private>` addresses are left out,
+    and an attempt with no address and no local port cannot be told apart: it is counted.
+    """
+    picked = connections.filter(pl.col("outcome") == outcome)
+    udp = pl.col("transport").is_in(("quic", "udp"))
+    port_field = pl.when(udp).then(pl.lit("udp.port")).otherwise(pl.lit("tcp.port"))
+    clauses = {}
+    for side in ("local", "remote"):
+        picked = grammar.load("endpoint").extract(picked, pl.col(f"{side}_endpoint"), into=side)
+        shape = pl.col(side).struct.field("kind")
+        host = endpoint_host(pl.col(side)).str.replace(r"%.*$", "")
+        field = pl.when(shape.is_in(("ipv6", "ipv6_mapped"))).then(pl.lit("ipv6.addr"))
+        field = field.when(shape == "ipv4").then(pl.lit("ip.addr"))
+        port = pl.col(side).struct.field("port")
+        clauses[side] = (field + " == " + host, port_field + " == " + port)
+    local_host, local_port = clauses["local"]
+    remote_host, remote_port = clauses["remote"]
+    known = local_host.is_not_null() | remote_host.is_not_null() | local_port.is_not_null()
+    term = pl.concat_str(
+        local_host, local_port, remote_host, remote_port, separator=" && ", ignore_nulls=True
+    )
+    found = picked.select(
+        filter=("(" + term.filter(known) + ")").str.join(" || "),
+        unknown=(~known).sum(),
+    ).collect()
+    return found["filter"][0], found["unknown"][0]
 
 
 def proxy_failures(events: pl.LazyFrame, connections: pl.LazyFrame) -> pl.LazyFrame:

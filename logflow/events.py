@@ -225,6 +225,14 @@ def _connected_transport() -> pl.Expr:
     return pl.when(connected).then(protocol)
 
 
+def _inbound() -> pl.Expr:
+    """True where a connection's parameters say `server`: a listener accepted it."""
+    server = r"(?:^|, )server(?:,|$)"
+    return grammar.where_present(
+        _m("params"), lambda params: params.str.contains(server), pl.Boolean
+    )
+
+
 def _reset_while_connecting() -> pl.Expr:
     """61 (ECONNREFUSED) for a reset answering a SYN: `flags=[R.] ... state=SYN_SENT`."""
     reset = grammar.where_present(
@@ -318,6 +326,10 @@ def _event_columns() -> dict[str, pl.Expr]:
         "related_id": pl.coalesce(_m("related_id"), "C" + _m("related_id__old")),
         "task_id": pl.concat_str(_m("task_uuid"), pl.lit("."), _m("task_number")),
         "endpoint": _m("endpoint"),
+        "local_endpoint": _m("local_endpoint"),
+        "added_endpoint": _m("added_endpoint"),
+        "inbound": _inbound(),
+        "listener_id": _m("listener_id"),
         "host": endpoint_host(pl.col("ep")),
         "port": pl.col("ep").struct.field("port"),
         # 2020's `stream` is TCP; `quic-connection` is how CFNetwork's HTTP/3 loads say QUIC.
@@ -346,6 +358,7 @@ def _event_columns() -> dict[str, pl.Expr]:
             _m("protocol_change"),
             _m("better_path"),
             _m("path_promotion"),
+            _m("listener_event"),
         ),
         "elapsed_s": _m("elapsed"),
         "error_code": pl.coalesce(_m("error_code"), _reset_while_connecting()),

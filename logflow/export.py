@@ -27,7 +27,7 @@ def export(
 
 
 def write_tables(parsed: Parsed, out_dir: Path) -> list[Path]:
-    """Write the connections, races, proxy failures and path changes (Parquet, zstd)."""
+    """Write the connections, races, proxy failures, path changes and listeners (Parquet, zstd)."""
     written = []
     for name in TABLE_NAMES:
         path = out_dir / f"{name}.parquet"

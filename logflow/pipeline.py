@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from logflow.diagnose import (
     connection_path_changes,
     group_system_changes,
+    listeners,
     proxy_failures,
     races,
 )
@@ -43,7 +44,14 @@ from logflow.inputs import BLOCK_BYTES, Block, Inputs, Skipped, Text, text_block
 from logflow.partition import SPILL_ROWS, TreeEvents, writing_scratch
 from logflow.records import UNKNOWN_ENVELOPE, group_records, record_chunks
 from logflow.schema import CFNETWORK_KINDS, EVENT_SCHEMA, NETWORK_KINDS, OTHER, UNPARSED
-from logflow.tree import NODE, PROCESS, connections, tls_stream_links, tree_events
+from logflow.tree import (
+    NODE,
+    PROCESS,
+    client_attempts,
+    connections,
+    tls_stream_links,
+    tree_events,
+)
 
 # A chunk is parsed on one thread, start to end: Polars' in-memory engine does that with less
 # work than the streaming one, which splits each chunk again (measured: 20% less CPU time).
@@ -82,16 +90,17 @@ class Tables:
             return group_system_changes(files).collect(engine=ENGINE)
         table = files.collect(engine=ENGINE)
         if name == "connections":
-            table = _link_tls_streams(table)
+            table = _link_client_attempts(_link_tls_streams(table))
         return _sorted(table, TABLE_ORDER[name])
 
 
-TABLE_NAMES = ("connections", "races", "proxy_failures", "path_changes")
+TABLE_NAMES = ("connections", "races", "proxy_failures", "path_changes", "listeners")
 # How each table is sorted (path changes sort themselves when grouped).
 TABLE_ORDER = {
     "connections": (*PROCESS, "first_ts", "first_line", "conn_id"),
     "races": (*PROCESS, "parent_id"),
     "proxy_failures": (*PROCESS, "ts", "conn_id"),
+    "listeners": (*PROCESS, "listener_id"),
 }
 
 
@@ -158,6 +167,10 @@ class Parsed:
     def path_changes(self) -> pl.LazyFrame:
         """The path changes table (:func:`logflow.diagnose.path_changes`)."""
         return self._collected("path_changes")
+
+    def listeners(self) -> pl.LazyFrame:
+        """The listeners table (:func:`logflow.diagnose.listeners`)."""
+        return self._collected("listeners")
 
     def _collected(self, name: str) -> pl.LazyFrame:
         # Collected once, in memory: a frame that outlives this object needs no files.
@@ -476,6 +489,21 @@ def _link_tls_streams(conns: pl.DataFrame) -> pl.DataFrame:
     return conns.with_columns(column)
 
 
+def _link_client_attempts(conns: pl.DataFrame) -> pl.DataFrame:
+    """Link each inbound connection to the client attempt it came from over the whole table:
+    a client and its server are two trees, often two files, maybe built in two batches."""
+    rows = conns["inbound"].arg_true()
+    if rows.is_empty():
+        return conns
+    links = client_attempts(conns.lazy()).collect(engine=ENGINE)
+    # (A struct column cannot be scattered into: the table is joined, when a server's is in it.)
+    return (
+        conns.drop("client_attempt")
+        .join(links, on=list(NODE), how="left", nulls_equal=True, maintain_order="left")
+        .select(conns.columns)
+    )
+
+
 def _sorted(frame: pl.DataFrame, by: tuple[str, ...]) -> pl.DataFrame:
     """``frame`` sorted by ``by`` (nulls last, ties in their order), a column at a time.
 
@@ -489,7 +517,7 @@ def _sorted(frame: pl.DataFrame, by: tuple[str, ...]) -> pl.DataFrame:
 
 
 def _batch_tables(batch: pl.LazyFrame) -> tuple[pl.DataFrame, ...]:
-    """Connections, races, proxy failures and path changes of one batch of trees."""
+    """Connections, races, proxy failures, path changes and listeners of one batch of trees."""
     # Read once, used by every table; a spilled partition comes back in many small pieces.
     events = batch.collect(engine=ENGINE).rechunk().lazy()
     conns = connections(events).collect(engine=ENGINE)
@@ -498,6 +526,7 @@ def _batch_tables(batch: pl.LazyFrame) -> tuple[pl.DataFrame, ...]:
         races(conns.lazy()).collect(engine=ENGINE),
         proxy_failures(events, conns.lazy()).collect(engine=ENGINE),
         connection_path_changes(events).collect(engine=ENGINE),
+        listeners(events).collect(engine=ENGINE),
     )
 
 

@@ -72,6 +72,10 @@ def _describe(node: dict[str, Any], start: Any) -> str:
         parts.append(f"{_plural(node['n_errors'], 'error')}, last: {last}")
     if node["outcome"] == "waiting" and node["path_reason"]:
         parts.append(f"path {node['path_status']} ({node['path_reason']})")
+    if node["replaced"]:
+        parts.append("(replaced: its transform restarted)")
+    if node["untried_endpoints"]:
+        parts.append(f"not tried: {_listed(node['untried_endpoints'], 3)}")
     if node["implicit"]:
         parts.append("(not logged itself)")
     if node["tls_stream_of"]:
@@ -85,6 +89,7 @@ def summary_data(
     races: pl.DataFrame,
     proxies: pl.DataFrame,
     paths: pl.DataFrame,
+    listeners: pl.DataFrame,
 ) -> dict[str, Any]:
     """What `logflow summary` shows, as JSON-ready data."""
     logged = connections.filter(~pl.col("implicit"))
@@ -139,13 +144,53 @@ def summary_data(
             .head(10)
             .to_dicts(),
         },
-        "busiest_hosts": roots.filter(pl.col("requested_host").is_not_null())
+        "listeners": _listeners(listeners, connections),
+        # A server's inbound connections are its clients, not hosts it asked for.
+        "busiest_hosts": roots.filter(pl.col("requested_host").is_not_null() & ~pl.col("inbound"))
         .group_by(host="requested_host")
         .agg(connections=pl.len())
         .sort("connections", "host", descending=[True, False])
         .head(10)
         .to_dicts(),
     }
+
+
+def _listeners(listeners: pl.DataFrame, connections: pl.DataFrame) -> list[dict[str, Any]]:
+    """Each process that listened or accepted: its listeners, its inbound connections, the
+    probable also-rans among them and, where the client's log was read too, whose they were."""
+    inbound = (
+        connections.filter(pl.col("inbound"))
+        .group_by(PROCESS, maintain_order=True)
+        .agg(
+            inbound=pl.len(),
+            probable_also_rans=pl.col("conn_id").filter("probable_also_ran"),
+            from_clients=pl.struct("conn_id", "client_attempt").filter(
+                pl.col("client_attempt").is_not_null()
+            ),
+        )
+    )
+    named = listeners.group_by(PROCESS, maintain_order=True).agg(
+        listeners=pl.col("listener_id"),
+        failures=pl.col("failure").drop_nulls(),
+    )
+    return (
+        named.join(inbound, on=list(PROCESS), how="full", coalesce=True, nulls_equal=True)
+        .with_columns(pl.col("inbound").fill_null(0))
+        .to_dicts()
+    )
+
+
+def _listed(items: list[str], most: int) -> str:
+    """``items`` joined, the first ``most`` of them, saying how many more there are."""
+    more = len(items) - most
+    shown = ", ".join(items[:most])
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def _who(row: dict[str, Any]) -> str:
+    """`Weather[2317]`, or the process alone where no pid was logged."""
+    process = row["process"] or "?"
+    return f"{process}[{row['pid']}]" if row["pid"] is not None else process
 
 
 def _plural(n: int, noun: str) -> str:
@@ -206,6 +251,26 @@ def summary_text(data: dict[str, Any], width: int = 80) -> str:
     out.append(f"Path changes: {paths['total']} ({paths['system_wide']} system-wide)")
     for c in paths["changes"][:5]:
         out.append(f"  {c['conn_id']}: {c['change']} {c['from'] or '?'} -> {c['to']}")
+    if data["listeners"]:
+        out.append(f"Listeners: {len(data['listeners'])} processes")
+    for listening in data["listeners"]:
+        who = " ".join(listening["listeners"] or []) or "no listener logged"
+        also = listening["probable_also_rans"] or []
+        line = (
+            f"  {_who(listening)} {who}: {_plural(listening['inbound'], 'inbound connection')}, "
+            f"{_plural(len(also), 'probable also-ran')}"
+        )
+        if also:
+            line += f" ({_listed(also, 5)})"
+        out.append(line)
+        for failure in listening["failures"] or []:
+            out.append(f"    failed: {failure}")
+        for pair in listening["from_clients"] or []:
+            client = pair["client_attempt"]
+            out.append(
+                f"    {pair['conn_id']} came from {_who(client)} {client['conn_id']} "
+                f"({client['outcome']})"
+            )
     if data["busiest_hosts"]:
         hosts = ", ".join(f"{h['host']} ({h['connections']})" for h in data["busiest_hosts"][:5])
         out.append(f"Busiest hosts: {hosts}")

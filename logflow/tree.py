@@ -62,6 +62,10 @@ ERROR_KINDS = ("request_error", "tls_error", "state_report")
 # Seconds a summary block's duration may exceed what its lines span (rounding, the time
 # between its last line and the block).
 CAPTURE_SLACK_S = 1.0
+# An inbound connection closed this soon, with no data, is what a client's also-ran looks like
+# from the server; a client's attempt within this of an inbound connection may be its peer.
+ALSO_RAN_WITHIN_S = 1.0
+PEER_WINDOW_S = 2.0
 # The envelope whose records are not written in log order.
 UNORDERED_ENVELOPE = "unifiedlogs"
 LIVE_STATES = ("preparing", "waiting", "in_progress", "ready")
@@ -70,7 +74,8 @@ DESCRIPTOR_KINDS = ("handler_event", "handler_note", "child_report", "proxy_fail
 
 # Each outcome and the evidence for it, the first that holds (the README's outcome table).
 OUTCOMES = {
-    "won": "it has siblings and is the attempt the connection's summary block names as "
+    "won": "it had rivals (siblings, or addresses its resolver added, `Adding endpoint handler "
+    "for IPv4#…`, and never tried) and is the attempt the connection's summary block names as "
     "connected (or is above it); without a summary block, the first sibling ready in log "
     "order. Ready means a `ready` state, a `flow:finish_connect`/`flow:child_finish_connect` "
     "event, `Output protocol connected`, QUIC's `quic_crypto_tls_ready`, or a summary block",
@@ -91,7 +96,9 @@ OUTCOMES = {
     "line, `dealloc`, `Output protocol disconnected`, `nw_socket_close`, a `tcp_close` record, "
     "a summary block, or the end of its whole connection. Errors that did not lose it are "
     "still counted (`n_errors`)",
-    "cancelled": "started, then ended before it was ever ready",
+    "cancelled": "started, then ended before it was ever ready; or replaced: its transform "
+    "started over (`transform:restart`, after `resolver:receive_alternative`) with a new "
+    "attempt, which carries the outcome",
     "open": "ready, and never ended: the log ends first",
     "waiting": "its path was never satisfied (`unsatisfied (No network route)`), and it "
     "never ended",
@@ -112,6 +119,10 @@ TREE_EVENT_COLUMNS = (
     "related_id",
     "task_id",
     "endpoint",
+    "local_endpoint",
+    "added_endpoint",
+    "inbound",
+    "listener_id",
     "host",
     "transport",
     "state",
@@ -132,13 +143,16 @@ TREE_EVENT_COLUMNS = (
 def tree_events(events: pl.LazyFrame) -> pl.LazyFrame:
     """The rows and columns of the events table that the trees and the diagnoses read.
 
-    Rows that name a connection, Network's and CFNetwork's; the message text only of the
-    proxy failures, whose proxy the diagnosis reads from it.
+    Rows that name a connection, Network's and CFNetwork's, or a listener; the message text
+    only of the proxy failures, whose proxy the diagnosis reads from it.
     """
-    # A proxy failure names no connection where a PAC script failed to evaluate.
+    # A proxy failure names no connection where a PAC script failed to evaluate; a listener's
+    # lines name the listener.
     named = (
-        pl.col("kind").is_in((*NETWORK_KINDS, *CFNETWORK_KINDS)) & pl.col("conn_id").is_not_null()
-    ) | (pl.col("kind") == "proxy_failure")
+        (pl.col("kind").is_in((*NETWORK_KINDS, *CFNETWORK_KINDS)) & pl.col("conn_id").is_not_null())
+        | (pl.col("kind") == "proxy_failure")
+        | pl.col("listener_id").is_not_null()
+    )
     message = pl.when(pl.col("kind") == "proxy_failure").then(pl.col("message"))
     return events.filter(named).select(*TREE_EVENT_COLUMNS, message.alias("message"))
 
@@ -167,7 +181,11 @@ def connections(events: pl.LazyFrame) -> pl.LazyFrame:
         root_id=root_of(pl.col("conn_id")),
         depth=pl.col("conn_id").str.count_matches(".", literal=True).cast(pl.Int32),
     )
-    nodes = _with_subtree(_with_family(nodes))
+    # Each stage below reads its input twice (joined with what it says of itself): cached, so
+    # that the plan does not double at each.
+    nodes = _with_subtree(_with_family(nodes)).cache()
+    nodes = nodes.join(_untried(nodes), on=list(NODE), how="left", nulls_equal=True).cache()
+    nodes = _with_address_pair(nodes).cache()
     return (
         _as_input_lines(_with_outcome(nodes), events, "first_line", "outcome_line")
         .select(CONNECTION_COLUMNS)
@@ -259,6 +277,10 @@ def _logged(events: pl.LazyFrame) -> pl.LazyFrame:
         endpoint=pl.coalesce(
             pl.col("endpoint").filter(descriptor).last(), pl.col("endpoint").drop_nulls().last()
         ),
+        # `0.024s [C8741.1 <private> 192.168.1.4:65171<->IPv4#28e2b51a:443 channel-flow]`
+        local_endpoint=pl.col("local_endpoint").drop_nulls().last(),
+        # What a resolver handed to Happy Eyeballs: `Adding endpoint handler for IPv4#...`.
+        added_endpoints=pl.col("added_endpoint").drop_nulls().unique(maintain_order=True),
         # The endpoint a connection was asked for: its first.
         requested_host=pl.col("host").drop_nulls().first(),
         # A handler starts in mode `path` and becomes what it is (resolver, socket-flow, ...).
@@ -274,6 +296,9 @@ def _logged(events: pl.LazyFrame) -> pl.LazyFrame:
         ready_line=_first_line(ready),
         ready_ts=pl.col("ts").filter(ready).min(),
         failure_line=_first_line(failure),
+        # A transform that starts over (after `resolver:receive_alternative`, an HTTPS record's
+        # answer) replaces the attempts it had made.
+        restart_line=pl.col("log_order").filter(event == "transform:restart").max(),
         # A read that failed with a lost connection's error: it had been connected.
         lost_line=_first_line(lost),
         last_failed_line=pl.col("log_order").filter(state == "failed").max(),
@@ -297,6 +322,7 @@ def _logged(events: pl.LazyFrame) -> pl.LazyFrame:
         ever_satisfied=(path_status == "satisfied").any(),
         interface=pl.col("interface").drop_nulls().last(),
         is_proxy=(pl.col("mode") == "proxy").any(),
+        inbound=pl.col("inbound").any(),
         summary=pl.col("summary").drop_nulls().last(),
         # `quic_crypto_new_flow [C1.1.1.1:2] [...] TLS stream is: [C2]`
         tls_stream_id=pl.col("related_id").filter(kind == "conn_note").drop_nulls().first(),
@@ -445,15 +471,78 @@ def _with_family(nodes: pl.LazyFrame) -> pl.LazyFrame:
     ).drop("ep")
 
 
+def _untried(nodes: pl.LazyFrame) -> pl.LazyFrame:
+    """``untried_endpoints``: what a resolver added (`Adding endpoint handler for IPv4#…`) and
+    no attempt under it was made for, in the order added."""
+    added = (
+        nodes.select(*NODE, added="added_endpoints")
+        .explode("added")
+        .drop_nulls("added")
+        .with_row_index("order")
+    )
+    made = nodes.filter(pl.col("endpoint").is_not_null()).select(
+        *PROCESS, conn_id="parent_id", made="endpoint"
+    )
+    # A line cut short added `20.`: the attempt at 20.150.22.100:443 was made for it.
+    for_it = pl.col("made").str.starts_with(pl.col("added")).fill_null(False)
+    return (
+        added.join(made, on=list(NODE), how="left", nulls_equal=True)
+        .group_by("order", *NODE, "added")
+        .agg(made=for_it.any())
+        .filter(~pl.col("made"))
+        .sort("order")
+        .group_by(NODE, maintain_order=True)
+        .agg(untried_endpoints="added")
+    )
+
+
+def _with_address_pair(nodes: pl.LazyFrame) -> pl.LazyFrame:
+    """``local_endpoint`` and ``remote_endpoint`` of an attempt, where the log gives them: the
+    summary block's `[C8.1.1 <uuid> 192.168.0.25:53756<->216.58.215.46:443]`, an iOS 13
+    descriptor's `192.168.1.4:65171<->IPv4#28e2b51a:443`, or an attempt's address."""
+    summary = pl.col("summary").struct.field
+    blocks = nodes.filter(summary("leaf_id").is_not_null()).select(
+        *PROCESS,
+        conn_id=summary("leaf_id"),
+        block_local=summary("local_endpoint"),
+        block_remote=summary("remote_endpoint"),
+    )
+    blocks = blocks.unique(NODE, keep="last", maintain_order=True)
+    address = pl.col("family").is_in(("ipv4", "ipv6")) & (pl.col("n_children") == 0)
+    paired = pl.col("local_endpoint").is_not_null()
+    return (
+        nodes.join(blocks, on=list(NODE), how="left", nulls_equal=True)
+        .with_columns(
+            local_endpoint=pl.coalesce("block_local", "local_endpoint"),
+            remote_endpoint=pl.coalesce(
+                "block_remote",
+                pl.when(paired | address).then(pl.col("endpoint")),
+            ),
+        )
+        .drop("block_local", "block_remote")
+    )
+
+
 def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
     siblings = [*PROCESS, "parent_id"]
     tree = [*PROCESS, "root_id"]
     leaf = pl.col("summary").struct.field("leaf_id").drop_nulls().first().over(tree)
     conn_id = pl.col("conn_id")
     root = pl.col("depth") == 0
+    by_parent = nodes.select(
+        *PROCESS,
+        parent_id="conn_id",
+        n_untried=pl.col("untried_endpoints").list.len(),
+        parent_restart_line="restart_line",
+    )
+    nodes = nodes.join(by_parent, on=siblings, how="left", nulls_equal=True)
     nodes = nodes.with_columns(
-        n_siblings=pl.len().over(siblings).cast(pl.Int32),
-        first_ready=pl.col("ready_line").min().over(siblings),
+        replaced=(pl.col("first_line") < pl.col("parent_restart_line")).fill_null(False)
+    )
+    nodes = nodes.with_columns(
+        # Siblings that raced it: not the attempts a restart replaced.
+        n_siblings=(~pl.col("replaced")).sum().over(siblings).cast(pl.Int32),
+        first_ready=pl.col("ready_line").filter(~pl.col("replaced")).min().over(siblings),
         named_leaf=leaf,
         on_winning_path=(leaf == conn_id) | leaf.str.starts_with(conn_id + "."),
         ended=pl.col("end_line").is_not_null(),
@@ -470,7 +559,9 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
         error_domain=pl.when(pl.col("error_code").is_null()).then(pl.col("cfn_error_domain")),
         error_code=pl.coalesce("error_code", "cfn_error_code"),
     )
-    raced = (pl.col("n_siblings") > 1) & pl.col("parent_id").is_not_null()
+    # Rivals: its siblings, and the addresses its resolver added and never tried.
+    rivals = pl.col("n_siblings") - 1 + pl.col("n_untried").fill_null(0)
+    raced = (rivals > 0) & pl.col("parent_id").is_not_null() & ~pl.col("replaced")
     # It connected: a ready line, a summary block, or a read that failed as only a connection
     # that worked can.
     worked = (
@@ -500,7 +591,9 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
     )
     waiting = pl.col("waiting").fill_null(False)
     outcome = (
-        pl.when(pl.col("won"))
+        pl.when(pl.col("replaced"))
+        .then(pl.lit("cancelled"))
+        .when(pl.col("won"))
         .then(pl.lit("won"))
         .when(failed)
         .then(pl.lit("failed"))
@@ -527,7 +620,12 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
         "also-ran": pl.coalesce("end_line", "first_ready"),
         "dropped": pl.coalesce("lost_line", "last_failed_line"),
         "completed": pl.coalesce("end_line", "root_end_line", "sub_end_line"),
-        "cancelled": pl.coalesce("end_line", "root_end_line", "sub_end_line"),
+        "cancelled": pl.coalesce(
+            pl.when(pl.col("replaced")).then("parent_restart_line"),
+            "end_line",
+            "root_end_line",
+            "sub_end_line",
+        ),
         "open": pl.coalesce("ready_line", "first_line"),
         "waiting": pl.col("first_line"),
         "connecting": pl.col("first_line"),
@@ -540,7 +638,7 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
     # A summary block that gives a longer duration than the lines show: the capture began
     # after the connection did.
     before_capture = pl.when(observed_s.is_not_null()).then(block_s - observed_s > CAPTURE_SLACK_S)
-    return (
+    nodes = (
         nodes.with_columns(outcome=outcome.cast(Outcome))
         .with_columns(outcome_line=outcome_line)
         .with_columns(
@@ -553,10 +651,81 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
             last_error=pl.coalesce(pl.col("last_error"), errno_text(pl.col("last_error_code"))),
             n_errors=pl.col("n_errors").fill_null(0),
         )
+        .with_columns(probable_also_ran=_probable_also_ran())
         .join(_behind_proxy(nodes), on=list(NODE), how="left", nulls_equal=True)
         .with_columns(via_proxy=pl.col("via_proxy").fill_null(False))
         .join(tls_stream_links(nodes), on=list(NODE), how="left", nulls_equal=True)
+    ).cache()
+    return nodes.join(client_attempts(nodes), on=list(NODE), how="left", nulls_equal=True)
+
+
+def _probable_also_ran() -> pl.Expr:
+    """An inbound connection that opened and closed within a moment with no data logged: what a
+    server sees of a client's Happy Eyeballs also-ran."""
+    moved = pl.sum_horizontal(
+        pl.col("summary").struct.field("bytes_in"), pl.col("summary").struct.field("bytes_out")
     )
+    return (
+        pl.col("inbound")
+        & pl.col("end_line").is_not_null()
+        & (pl.col("duration_s") < ALSO_RAN_WITHIN_S).fill_null(True)
+        & (moved == 0)
+    ).fill_null(False)
+
+
+def client_attempts(nodes: pl.LazyFrame) -> pl.LazyFrame:
+    """``client_attempt``: on an inbound connection, the client's attempt it came from, where a
+    client's log is read with the server's: its address pair is the inbound one's reversed
+    (the client's local address where logged, else the server's address within
+    :data:`PEER_WINDOW_S` of the inbound connection's start).
+
+    Client and server are different trees, and often different files: whoever builds the
+    trees a batch at a time links them again over the whole table.
+    """
+    inbound = nodes.filter(pl.col("inbound") & pl.col("local_endpoint").is_not_null())
+    inbound = inbound.select(
+        *NODE,
+        "first_ts",
+        server=_address_key(pl.col("local_endpoint")),
+        client=_address_key(pl.col("remote_endpoint")),
+    )
+    attempts = nodes.filter(~pl.col("inbound") & pl.col("remote_endpoint").is_not_null())
+    attempts = attempts.select(
+        pl.struct(*NODE, "outcome").alias("client_attempt"),
+        attempt_ts="first_ts",
+        server=_address_key(pl.col("remote_endpoint")),
+        client=_address_key(pl.col("local_endpoint")),
+    )
+    apart_s = _seconds_apart(pl.col("attempt_ts"), pl.col("first_ts"))
+    paired = pl.col("client") == pl.col("attempt_client")
+    return (
+        inbound.join(attempts.rename({"client": "attempt_client"}), on="server", how="inner")
+        .filter(paired.fill_null(False) | (apart_s <= PEER_WINDOW_S).fill_null(False))
+        .sort(paired.fill_null(False), apart_s, descending=[True, False], nulls_last=True)
+        .group_by(NODE, maintain_order=True)
+        .agg(pl.col("client_attempt").first())
+    )
+
+
+def _seconds_apart(one: pl.Expr, other: pl.Expr) -> pl.Expr:
+    """How far apart two instants are; by the clock alone where either has no date (a Console
+    copy prints none: its day is 1970-01-01)."""
+    undated = (one.dt.year() == 1970) | (other.dt.year() == 1970)
+    day_us = 86_400_000_000
+    by_clock = (one.dt.time().cast(pl.Int64) - other.dt.time().cast(pl.Int64)) // 1000
+    by_clock = pl.min_horizontal(by_clock.abs(), day_us - by_clock.abs())
+    full = (one - other).dt.total_microseconds().abs()
+    return pl.when(undated).then(by_clock).otherwise(full) / 1e6
+
+
+def _address_key(endpoint: pl.Expr) -> pl.Expr:
+    """An address and port as both ends print them: `fe80::1%en0.8080` is `fe80::1 8080` (a
+    zone names an interface of the machine that logged it); null for a hashed address."""
+    shapes = grammar.load("endpoint")
+    parts = endpoint.map_batches(shapes.match, return_dtype=shapes.dtype, is_elementwise=True)
+    address = parts.struct.field("kind").is_in(("ipv4", "ipv6", "ipv6_mapped"))
+    host = endpoint_host(parts).str.replace(r"%.*$", "")
+    return pl.when(address).then(host + " " + parts.struct.field("port"))
 
 
 def tls_stream_links(nodes: pl.LazyFrame) -> pl.LazyFrame:
@@ -606,6 +775,9 @@ CONNECTION_COLUMNS = [
     "host",
     "port",
     "requested_host",
+    "local_endpoint",
+    "remote_endpoint",
+    "untried_endpoints",
     "family",
     "mode",
     "transport",
@@ -631,6 +803,10 @@ CONNECTION_COLUMNS = [
     "path_reason",
     "interface",
     "via_proxy",
+    "replaced",
+    "inbound",
+    "probable_also_ran",
+    "client_attempt",
     "n_events",
     "first_line",
     *(pl.col("summary").struct.field(f).alias(f) for f in SUMMARY_FIGURES),

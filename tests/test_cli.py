@@ -74,7 +74,7 @@ def test_export_writes_parquet_and_prints_account(export, tmp_path: Path) -> Non
     assert int(match["network"]) == pl.read_parquet(tmp_path / "out" / "events.parquet").height > 0
     assert wrote == (
         "Wrote events.parquet, connections.parquet, races.parquet, proxy_failures.parquet,"
-        f" path_changes.parquet to {tmp_path / 'out'}."
+        f" path_changes.parquet, listeners.parquet to {tmp_path / 'out'}."
     )
 
 
