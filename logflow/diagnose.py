@@ -34,7 +34,7 @@ MIGRATION_EVENTS = ("path:migrated", "promoted path")
 BETTER_PATH = "better path notification"
 
 # How a proxy names itself in `... ([C1.1.1] masque Proxy: http://...)`, and what it is.
-PROXY_KINDS = {"masque": "privacy (MASQUE relay)"}
+PROXY_KINDS = {"masque": "privacy (MASQUE relay)", "pac": "PAC"}
 
 
 def races(connections: pl.LazyFrame) -> pl.LazyFrame:
@@ -210,9 +210,15 @@ def proxy_failures(events: pl.LazyFrame, connections: pl.LazyFrame) -> pl.LazyFr
         connections.filter(pl.col("via_proxy") & (pl.col("mode") == "proxy"))
         .filter(pl.col("outcome") == "failed")
         .join(failures.select(NODE), on=list(NODE), how="anti", nulls_equal=True)
-        .select(*NODE, ts="last_ts", line_no="first_line", error_code="error_code")
+        .select(
+            *NODE,
+            ts="last_ts",
+            line_no="first_line",
+            error_code="error_code",
+            proxy_kind=pl.col("proxy_kind").replace(PROXY_KINDS),
+        )
     )
-    failures = pl.concat([failures, silent], how="diagonal_relaxed")
+    failures = link_pac_failures(pl.concat([failures, silent], how="diagonal_relaxed"), connections)
     # The direct path: a sibling of the proxy handler that is not a proxy itself.
     # (Roots have no parent, and no siblings: two connections of a process are not a race.)
     siblings = connections.filter(~pl.col("via_proxy") & pl.col("parent_id").is_not_null()).select(
@@ -252,6 +258,7 @@ def proxy_failures(events: pl.LazyFrame, connections: pl.LazyFrame) -> pl.LazyFr
         .select(
             *NODE,
             "ts",
+            "line_no",
             "proxy_kind",
             "proxy_endpoint",
             "failed_child",
@@ -264,6 +271,36 @@ def proxy_failures(events: pl.LazyFrame, connections: pl.LazyFrame) -> pl.LazyFr
         )
         .sort(*PROCESS, "ts")
     )
+
+
+def link_pac_failures(failures: pl.LazyFrame, connections: pl.LazyFrame) -> pl.LazyFrame:
+    """A PAC script's error (`nw_proxy_resolver_create_parsed_array PAC evaluation error: …`)
+    names no connection: it is the error of the PAC proxy handler (`[C12.1 proxy pac]`) last
+    logged before it in that process, where there is one, and replaces that handler's
+    failure without an error.
+
+    The two are two trees: whoever builds the trees a batch at a time links them again over
+    the whole table.
+    """
+    failures = failures.with_row_index("row")
+    unnamed = failures.filter(pl.col("conn_id").is_null() & (pl.col("proxy_kind") == "PAC"))
+    handlers = connections.filter(pl.col("proxy_kind").str.to_lowercase() == "pac").select(
+        *PROCESS, handler="conn_id", handler_line="first_line"
+    )
+    linked = (
+        unnamed.select("row", *PROCESS, "line_no")
+        .join(handlers, on=list(PROCESS), nulls_equal=True)
+        .filter(pl.col("handler_line") < pl.col("line_no"))
+        .sort("handler_line")
+        .group_by("row")
+        .agg(pl.col("handler").last())
+    )
+    failures = failures.join(linked, on="row", how="left").with_columns(
+        conn_id=pl.coalesce("conn_id", "handler")
+    )
+    # The handler's failure without an error, now that its error is known.
+    explained = pl.col("handler").is_not_null().any().over(NODE)
+    return failures.filter(~explained | pl.col("handler").is_not_null()).drop("row", "handler")
 
 
 def path_changes(events: pl.LazyFrame) -> pl.LazyFrame:

@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from logflow.diagnose import (
     connection_path_changes,
     group_system_changes,
+    link_pac_failures,
     listeners,
     proxy_failures,
     races,
@@ -91,6 +92,9 @@ class Tables:
         table = files.collect(engine=ENGINE)
         if name == "connections":
             table = _link_client_attempts(_link_tls_streams(table))
+        if name == "proxy_failures" and table["conn_id"].null_count():
+            connections = self.collect("connections").lazy()
+            table = link_pac_failures(table.lazy(), connections).collect(engine=ENGINE)
         return _sorted(table, TABLE_ORDER[name])
 
 

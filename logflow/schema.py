@@ -119,6 +119,7 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "transport": pl.String(),
     "state": pl.String(),
     "mode": pl.String(),
+    "proxy_kind": pl.String(),
     "path": pl.String(),
     "path_status": pl.String(),
     "path_reason": pl.String(),

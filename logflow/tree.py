@@ -127,6 +127,7 @@ TREE_EVENT_COLUMNS = (
     "transport",
     "state",
     "mode",
+    "proxy_kind",
     "path",
     "path_status",
     "path_reason",
@@ -322,6 +323,8 @@ def _logged(events: pl.LazyFrame) -> pl.LazyFrame:
         ever_satisfied=(path_status == "satisfied").any(),
         interface=pl.col("interface").drop_nulls().last(),
         is_proxy=(pl.col("mode") == "proxy").any(),
+        # `[C12.1 proxy pac]`; a relay's failure names its kind: `([C1.1.1] masque Proxy: …)`.
+        proxy_kind=pl.col("proxy_kind").drop_nulls().first(),
         inbound=pl.col("inbound").any(),
         summary=pl.col("summary").drop_nulls().last(),
         # `quic_crypto_new_flow [C1.1.1.1:2] [...] TLS stream is: [C2]`
@@ -376,7 +379,10 @@ def _implicit(logged: pl.LazyFrame) -> pl.LazyFrame:
         .join(logged.select(NODE), on=list(NODE), how="anti", nulls_equal=True)
     )
     return ancestors.with_columns(
-        implicit=pl.lit(True), n_events=pl.lit(0, pl.Int32), was_live=pl.lit(False)
+        implicit=pl.lit(True),
+        n_events=pl.lit(0, pl.Int32),
+        was_live=pl.lit(False),
+        inbound=pl.lit(False),
     )
 
 
@@ -803,6 +809,7 @@ CONNECTION_COLUMNS = [
     "path_reason",
     "interface",
     "via_proxy",
+    "proxy_kind",
     "replaced",
     "inbound",
     "probable_also_ran",

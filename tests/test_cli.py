@@ -321,7 +321,8 @@ def test_summary_json_names_its_sections(runner: CliRunner) -> None:
     data = json.loads(result.stdout)
     assert set(data) == {
         "processes", "connections", "handlers", "outcomes", "races", "waiting_on_path",
-        "dropped", "failures_by_error", "proxy_failures", "path_changes", "busiest_hosts",
+        "dropped", "failures_by_error", "proxy_failures", "path_changes", "listeners",
+        "busiest_hosts",
     }  # fmt: skip
     assert data["races"]["with_also_rans"][0]["also_rans"] == ["C8.1.2"]
 

@@ -164,3 +164,19 @@ def test_a_listener_that_failed_to_start_says_so() -> None:
     (listener,) = parse_corpus("003").listeners().collect().to_dicts()
     assert listener["listener_id"] == "L2"
     assert listener["failure"] == "nw_path_create_evaluator_for_listener failed"
+
+
+def test_a_failed_connectx_gives_the_address_it_was_made_to() -> None:
+    """A real 2022 Xcode line: `connectx(34, [srcif=0, srcaddr=<NULL>, dstaddr=127.0.0.1:9089],
+    …) failed: [61: Connection refused]` fails the attempt and says where it went."""
+    from logflow.inputs import Text
+    from logflow.pipeline import parse_texts
+
+    line = (
+        "2022-10-11 13:01:36.494119-0400 AVID_App[700:62716] [connection] nw_socket_connect"
+        " [C12.2:1] connectx(34, [srcif=0, srcaddr=<NULL>, dstaddr=127.0.0.1:9089],"
+        " SAE_ASSOCID_ANY, 0, NULL, 0, NULL, SAE_CONNID_ANY) failed: [61: Connection refused]\n"
+    )
+    attempt = by_id(parse_texts([Text("xcode.log", line, 0)]))["C12.2"]
+    assert (attempt["outcome"], attempt["error_name"]) == ("failed", "ECONNREFUSED")
+    assert (attempt["local_endpoint"], attempt["remote_endpoint"]) == (None, "127.0.0.1:9089")

@@ -197,6 +197,49 @@ def test_a_pac_script_that_fails_is_a_proxy_failure() -> None:
     )
 
 
+PAC_HANDLER = [
+    "nw_endpoint_proxy_handler_should_use_proxy [C12.1 proxy pac] Looking up proxy for"
+    " hostname: <nil>, ifindex: 0",
+    "[C12.1 Hostname#1a2b3c4d:443 failed proxy (satisfied (Path is satisfied), interface: en0,"
+    " ipv4, dns, proxy)] event: flow:failed_connect @0.052s",
+]
+PAC_ERROR = "nw_proxy_resolver_create_parsed_array PAC evaluation error: NSURLErrorDomain: -1003"
+
+
+@pytest.mark.parametrize("spill", [False, True])
+def test_a_pac_handler_that_fails_is_a_pac_failure_with_the_scripts_error(spill: bool) -> None:
+    """`[C12.1 proxy pac]` that fails silently is a failure of kind PAC; the PAC error logged
+    after it, which names no connection, is its error: one row, C12.1's. (Spilled, the two are
+    in two batches of trees.)"""
+    options = {"spill_rows": 1} if spill else {}
+    silent = parse_texts([Text("pac.log", "\n".join(PAC_HANDLER) + "\n", 0)], **options)
+    (failure,) = silent.proxy_failures().collect().to_dicts()
+    assert (failure["conn_id"], failure["proxy_kind"], failure["error_code"]) == (
+        "C12.1",
+        "PAC",
+        None,
+    )
+    text = "\n".join([*PAC_HANDLER, PAC_ERROR]) + "\n"
+    explained = parse_texts([Text("pac.log", text, 0)], **options)
+    (failure,) = explained.proxy_failures().collect().to_dicts()
+    assert (failure["conn_id"], failure["proxy_kind"], failure["error_name"]) == (
+        "C12.1",
+        "PAC",
+        "NSURLErrorCannotFindHost",
+    )
+    assert failure["line_no"] == 3
+
+
+@pytest.mark.parametrize("kind", ["socks", "http-connect"])
+def test_other_proxy_handlers_fail_as_the_kind_they_name(kind: str) -> None:
+    """No public capture shows a SOCKS or HTTP CONNECT handler; one written as the PAC handler
+    is (`[C12.1 proxy socks]`) fails as a proxy of the kind it names."""
+    lines = [line.replace("proxy pac", f"proxy {kind}") for line in PAC_HANDLER]
+    parsed = parse_texts([Text("proxy.log", "\n".join(lines) + "\n", 0)])
+    (failure,) = parsed.proxy_failures().collect().to_dicts()
+    assert (failure["conn_id"], failure["proxy_kind"]) == ("C12.1", kind)
+
+
 def test_without_times_no_capture_is_said_to_start_late() -> None:
     """A paste with no timestamps spans no known time: its summary block's duration is the
     connection's, and says nothing of when the capture began."""
