@@ -184,8 +184,8 @@ def wireshark_filter(connections: pl.LazyFrame, outcome: str) -> tuple[str, int]
 def proxy_failures(events: pl.LazyFrame, connections: pl.LazyFrame) -> pl.LazyFrame:
     """One row per failed proxy attempt.
 
-    Columns: the proxy handler's key and ``ts``; ``proxy_kind`` (``privacy (MASQUE relay)``,
-    or as logged), ``proxy_endpoint``, ``failed_child``, ``error_code``, ``error_name``,
+    Columns: the proxy handler's key, ``ts`` and ``line_no`` (of the failure); ``proxy_kind``
+    (``privacy (MASQUE relay)``, ``PAC``, or as logged), ``proxy_endpoint``, ``failed_child``, ``error_code``, ``error_name``,
     ``error``; ``fell_back`` (a sibling of the proxy handler started after it failed),
     ``fallback_id`` and ``fallback_outcome``.
     """
