@@ -112,7 +112,8 @@ def export(
     """Parse log exports into Parquet tables in OUT.
 
     Writes events.parquet (one row per Network-framework record), connections.parquet,
-    races.parquet, proxy_failures.parquet and path_changes.parquet.
+    races.parquet, proxy_failures.parquet, path_changes.parquet and listeners.parquet. A
+    run that fails leaves no new OUT folder behind.
 
     PATHS are files, folders (every .log .txt .ndjson .jsonl .json .tsv .text .csv file in them,
     gzip'd or not), or - for standard input. Every input line is accounted for: it is part

@@ -185,9 +185,9 @@ def proxy_failures(events: pl.LazyFrame, connections: pl.LazyFrame) -> pl.LazyFr
     """One row per failed proxy attempt.
 
     Columns: the proxy handler's key, ``ts`` and ``line_no`` (of the failure); ``proxy_kind``
-    (``privacy (MASQUE relay)``, ``PAC``, or as logged), ``proxy_endpoint``, ``failed_child``, ``error_code``, ``error_name``,
-    ``error``; ``fell_back`` (a sibling of the proxy handler started after it failed),
-    ``fallback_id`` and ``fallback_outcome``.
+    (``privacy (MASQUE relay)``, ``PAC``, or as logged), ``proxy_endpoint``, ``failed_child``,
+    ``error_code``, ``error_name``, ``error``; ``fell_back`` (a sibling of the proxy handler
+    started after it failed), ``fallback_id`` and ``fallback_outcome``.
     """
     reported = grammar.load("message").extract(
         events.filter(pl.col("kind") == "proxy_failure"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,19 @@ def export(
     """Parse ``paths`` into Parquet tables in ``out_dir``; the events are written as they are
     parsed, never held in memory whole. ``options`` go to :func:`logflow.parse`."""
     events_file = out_dir / EVENTS_FILE
+    created = not out_dir.exists()
     with writing(out_dir):
         out_dir.mkdir(parents=True, exist_ok=True)
-    parsed = parse(paths, keep="none", events_file=events_file, keep_other=keep_other, **options)
-    return parsed, [events_file, *write_tables(parsed, out_dir)]
+    try:
+        parsed = parse(
+            paths, keep="none", events_file=events_file, keep_other=keep_other, **options
+        )
+        return parsed, [events_file, *write_tables(parsed, out_dir)]
+    except BaseException:
+        # A run that fails leaves no folder of its own behind (an interrupt included).
+        if created:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
 
 
 def write_tables(parsed: Parsed, out_dir: Path) -> list[Path]:

@@ -114,6 +114,9 @@ class Inputs:
     sources: list[str] = field(default_factory=list)
     """The inputs read, in order, as they are met."""
     block_bytes: int = BLOCK_BYTES
+    read: set[Path] = field(default_factory=set)
+    """The files read so far, resolved: a file named twice (or in a folder named too) is read
+    once."""
 
     def blocks(self) -> Iterator[Block]:
         """Every input's lines, a block at a time, inputs in the order named."""
@@ -135,6 +138,12 @@ class Inputs:
     def _blocks_of(self, path: Path | str, *, in_folder: bool) -> Generator[Block, None, bool]:
         """The blocks of one input; True if it was read, False if it was skipped."""
         source = "<stdin>" if path == STDIN else str(path)
+        if path != STDIN:
+            resolved = Path(path).resolve()
+            if resolved in self.read:
+                self.skipped.append(Skipped(source, "named more than once: read once"))
+                return True
+            self.read.add(resolved)
         first_line = 1
         try:
             stream = _open(path)

@@ -72,6 +72,11 @@ def _describe(node: dict[str, Any], start: Any) -> str:
         parts.append(f"{_plural(node['n_errors'], 'error')}, last: {last}")
     if node["outcome"] == "waiting" and node["path_reason"]:
         parts.append(f"path {node['path_status']} ({node['path_reason']})")
+    if node["inbound"]:
+        parts.append("inbound, probable also-ran" if node["probable_also_ran"] else "inbound")
+    client = node["client_attempt"]
+    if client:
+        parts.append(f"from {_who(client)} {client['conn_id']} ({client['outcome']})")
     if node["replaced"]:
         parts.append("(replaced: its transform restarted)")
     if node["untried_endpoints"]:

@@ -182,13 +182,23 @@ def connections(events: pl.LazyFrame) -> pl.LazyFrame:
         root_id=root_of(pl.col("conn_id")),
         depth=pl.col("conn_id").str.count_matches(".", literal=True).cast(pl.Int32),
     )
-    # Each stage below reads its input twice (joined with what it says of itself): cached, so
-    # that the plan does not double at each.
-    nodes = _with_subtree(_with_family(nodes)).cache()
-    nodes = nodes.join(_untried(nodes), on=list(NODE), how="left", nulls_equal=True).cache()
-    nodes = _with_address_pair(nodes).cache()
+    # Each stage below reads its input twice (joined with what it says of itself): it is
+    # collected in between, so that the plan does not double at each, and a stage the log
+    # gives nothing to (no resolver's addresses, no server's connections) is skipped.
+    nodes = _with_subtree(_with_family(nodes)).collect()
+    if nodes["added_endpoints"].list.len().sum():
+        untried = _untried(nodes.lazy()).collect()
+        nodes = nodes.join(untried, on=list(NODE), how="left", nulls_equal=True)
+    else:
+        nodes = nodes.with_columns(untried_endpoints=pl.lit(None, pl.List(pl.String)))
+    nodes = _with_address_pair(nodes.lazy()).collect()
+    conns = _with_outcome(nodes.lazy()).collect()
+    if conns["inbound"].any():
+        conns = conns.join(client_attempts(conns.lazy()).collect(), on=list(NODE), how="left")
+    else:
+        conns = conns.with_columns(client_attempt=pl.lit(None, CLIENT_ATTEMPT))
     return (
-        _as_input_lines(_with_outcome(nodes), events, "first_line", "outcome_line")
+        _as_input_lines(conns.lazy(), events, "first_line", "outcome_line")
         .select(CONNECTION_COLUMNS)
         .sort(*PROCESS, "first_ts", "first_line", "conn_id", nulls_last=True)
     )
@@ -481,7 +491,8 @@ def _untried(nodes: pl.LazyFrame) -> pl.LazyFrame:
     """``untried_endpoints``: what a resolver added (`Adding endpoint handler for IPv4#…`) and
     no attempt under it was made for, in the order added."""
     added = (
-        nodes.select(*NODE, added="added_endpoints")
+        nodes.filter(pl.col("added_endpoints").list.len() > 0)
+        .select(*NODE, added="added_endpoints")
         .explode("added")
         .drop_nulls("added")
         .with_row_index("order")
@@ -644,7 +655,7 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
     # A summary block that gives a longer duration than the lines show: the capture began
     # after the connection did.
     before_capture = pl.when(observed_s.is_not_null()).then(block_s - observed_s > CAPTURE_SLACK_S)
-    nodes = (
+    return (
         nodes.with_columns(outcome=outcome.cast(Outcome))
         .with_columns(outcome_line=outcome_line)
         .with_columns(
@@ -661,8 +672,19 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
         .join(_behind_proxy(nodes), on=list(NODE), how="left", nulls_equal=True)
         .with_columns(via_proxy=pl.col("via_proxy").fill_null(False))
         .join(tls_stream_links(nodes), on=list(NODE), how="left", nulls_equal=True)
-    ).cache()
-    return nodes.join(client_attempts(nodes), on=list(NODE), how="left", nulls_equal=True)
+    )
+
+
+# On an inbound connection, the client's attempt it came from (see client_attempts).
+CLIENT_ATTEMPT = pl.Struct(
+    {
+        "source": pl.String(),
+        "process": pl.String(),
+        "pid": pl.Int64(),
+        "conn_id": pl.String(),
+        "outcome": Outcome,
+    }
+)
 
 
 def _probable_also_ran() -> pl.Expr:
@@ -697,7 +719,7 @@ def client_attempts(nodes: pl.LazyFrame) -> pl.LazyFrame:
     )
     attempts = nodes.filter(~pl.col("inbound") & pl.col("remote_endpoint").is_not_null())
     attempts = attempts.select(
-        pl.struct(*NODE, "outcome").alias("client_attempt"),
+        pl.struct(*NODE, "outcome").cast(CLIENT_ATTEMPT).alias("client_attempt"),
         attempt_ts="first_ts",
         server=_address_key(pl.col("remote_endpoint")),
         client=_address_key(pl.col("local_endpoint")),

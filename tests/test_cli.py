@@ -344,3 +344,17 @@ def test_summary_fits_an_80_column_terminal(runner: CliRunner) -> None:
     lines = result.stdout.splitlines()
     assert max(map(len, lines)) <= 80
     assert any(line.startswith("    ") for line in lines)  # the Connections line wrapped
+
+
+def test_a_failed_export_leaves_no_folder_it_made(runner: CliRunner, tmp_path: Path) -> None:
+    """A missing input fails the run: the -o folder it would have made is not left behind,
+    and one that was there already stays."""
+    made = tmp_path / "new"
+    result = runner.invoke(cli, ["export", str(tmp_path / "missing.log"), "-o", str(made)])
+    assert result.exit_code == 1
+    assert "no such file or folder" in result.output
+    assert not made.exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    runner.invoke(cli, ["export", str(tmp_path / "missing.log"), "-o", str(kept)])
+    assert kept.is_dir()

@@ -180,3 +180,10 @@ def test_a_failed_connectx_gives_the_address_it_was_made_to() -> None:
     attempt = by_id(parse_texts([Text("xcode.log", line, 0)]))["C12.2"]
     assert (attempt["outcome"], attempt["error_name"]) == ("failed", "ECONNREFUSED")
     assert (attempt["local_endpoint"], attempt["remote_endpoint"]) == (None, "127.0.0.1:9089")
+
+
+def test_the_tree_marks_inbound_connections_and_whose_they_were() -> None:
+    result = CliRunner().invoke(cli, ["tree", str(SERVER), str(CLIENT)])
+    assert result.exit_code == 0, result.output
+    (c2,) = [line for line in result.output.splitlines() if line.startswith("  C2 ")]
+    assert "inbound, probable also-ran  from Remote C1.1.1 (also-ran)" in c2

@@ -116,3 +116,13 @@ def test_utf16_in_small_blocks_gives_the_same_lines(tmp_path: Path, encoding: st
             f.write(body.encode(encoding))
         (whole,), _ = read_texts([path], block_bytes=50)
         assert (whole.text, whole.decode_errors) == (text, 0)
+
+
+def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
+    """The same file twice, or a folder and a file in it (by another spelling of its path):
+    read once, and the second naming is noted."""
+    log = tmp_path / "net.log"
+    log.write_text(LINE + "\n", encoding="utf-8")
+    texts, skipped = read_texts([log, tmp_path, tmp_path / "." / "net.log"])
+    assert [text.source for text in texts] == [str(log)]
+    assert [note.reason for note in skipped] == ["named more than once: read once"] * 2
