@@ -151,7 +151,7 @@ def test_tls_streams_stay_linked_when_the_trees_are_spilled() -> None:
 
 def test_a_failed_export_leaves_no_events_file(tmp_path: Path) -> None:
     """An export that fails half-way (a damaged gzip after a good file) leaves no partial
-    events.parquet behind."""
+    events.parquet behind, nor the folder it made for it."""
     import gzip
 
     from logflow.errors import InputError
@@ -164,4 +164,8 @@ def test_a_failed_export_leaves_no_events_file(tmp_path: Path) -> None:
     (folder / "b.log.gz").write_bytes(gzip.compress(good * 50)[:-200])
     with pytest.raises(InputError, match="damaged gzip"):
         export([folder], tmp_path / "out", block_bytes=4096)
-    assert list((tmp_path / "out").iterdir()) == []
+    assert not (tmp_path / "out").exists()
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(InputError, match="damaged gzip"):
+        export([folder], tmp_path / "kept", block_bytes=4096)
+    assert list((tmp_path / "kept").iterdir()) == []
