@@ -257,7 +257,8 @@ def summary_text(data: dict[str, Any], width: int = 80) -> str:
     for c in paths["changes"][:5]:
         out.append(f"  {c['conn_id']}: {c['change']} {c['from'] or '?'} -> {c['to']}")
     if data["listeners"]:
-        out.append(f"Listeners: {len(data['listeners'])} processes")
+        n = len(data["listeners"])
+        out.append(f"Listeners, in {n} {'process' if n == 1 else 'processes'}:")
     for listening in data["listeners"]:
         who = " ".join(listening["listeners"] or []) or "no listener logged"
         also = listening["probable_also_rans"] or []
