@@ -282,7 +282,7 @@ def races(paths: tuple[str, ...], as_json: bool, as_csv: bool, wireshark: str | 
         attempts = f"{unaddressed} {noun}{'s' if unaddressed > 1 else ''}"
         click.echo(f"  {attempts} left out: the log gives no address for them", err=True)
     if not text:
-        msg = f"no {noun} in the log has an address a packet trace would show"
+        msg = f"no {noun} that was started has an address a packet trace would show"
         raise LogflowError(msg)
     click.echo(text)
 

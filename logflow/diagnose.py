@@ -154,9 +154,11 @@ def wireshark_filter(connections: pl.LazyFrame, outcome: str) -> tuple[str, int]
 
     Each attempt is its addresses (`ip.addr`, `ipv6.addr`) and ports (`tcp.port`, `udp.port`
     for QUIC) as logged; hashed (`IPv4#65424f8e:443`) and `<private>` addresses are left out,
-    and an attempt with no address and no local port cannot be told apart: it is counted.
+    and an attempt with no address and no local port cannot be told apart: it is counted. An
+    attempt never started (still ``initial`` when cancelled) sent nothing: it is not in it.
     """
-    picked = connections.filter(pl.col("outcome") == outcome)
+    started = pl.col("final_state").ne_missing("initial")
+    picked = connections.filter((pl.col("outcome") == outcome) & started)
     udp = pl.col("transport").is_in(("quic", "udp"))
     port_field = pl.when(udp).then(pl.lit("udp.port")).otherwise(pl.lit("tcp.port"))
     clauses = {}

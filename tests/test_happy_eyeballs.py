@@ -121,7 +121,7 @@ def test_a_wireshark_filter_leaves_out_hashed_addresses_and_says_so() -> None:
     result = CliRunner().invoke(cli, ["races", str(RACE), "--wireshark"])
     assert result.exit_code == 1
     assert "1 also-ran left out" in result.output
-    assert "Error: no also-ran in the log has an address" in result.output
+    assert "Error: no also-ran that was started has an address" in result.output
     won = CliRunner().invoke(cli, ["races", str(RACE), "--wireshark-winners"])
     assert "ipv6.addr == 2a02:8109:a1c0:5e00:6d4f:2c1b:9a3e:71f2 && tcp.port == 57412" in (
         won.output
@@ -187,3 +187,10 @@ def test_the_tree_marks_inbound_connections_and_whose_they_were() -> None:
     assert result.exit_code == 0, result.output
     (c2,) = [line for line in result.output.splitlines() if line.startswith("  C2 ")]
     assert "inbound, probable also-ran  from Remote C1.1.1 (also-ran)" in c2
+
+
+def test_an_attempt_never_started_sent_nothing_to_filter() -> None:
+    """xcode-2016's 3.2 (127.0.0.1) was cancelled while still `initial`: no packet of it."""
+    result = CliRunner().invoke(cli, ["races", str(SAMPLES / "xcode-2016.log"), "--wireshark"])
+    assert result.exit_code == 1
+    assert "127.0.0.1" not in result.output
