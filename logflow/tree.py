@@ -696,7 +696,11 @@ def _probable_also_ran() -> pl.Expr:
     return (
         pl.col("inbound")
         & pl.col("end_line").is_not_null()
-        & (pl.col("duration_s") < ALSO_RAN_WITHIN_S).fill_null(True)
+        # Without times, the summary block's duration.
+        & (
+            pl.coalesce("duration_s", pl.col("summary").struct.field("duration_s"))
+            < ALSO_RAN_WITHIN_S
+        )
         & (moved == 0)
     ).fill_null(False)
 

@@ -7,6 +7,8 @@ listener sees of a client's race.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -194,3 +196,15 @@ def test_an_attempt_never_started_sent_nothing_to_filter() -> None:
     result = CliRunner().invoke(cli, ["races", str(SAMPLES / "xcode-2016.log"), "--wireshark"])
     assert result.exit_code == 1
     assert "127.0.0.1" not in result.output
+
+
+def test_without_times_the_summary_block_says_how_short_an_inbound_connection_was() -> None:
+    """The server's log as a bare paste (messages only): C2's block says `Duration: 0.001s`
+    and 0 bytes, so it is still a probable also-ran; C1's 9.509 s is not."""
+    from logflow.inputs import Text
+    from logflow.pipeline import parse_texts
+
+    rows = SERVER.read_text(encoding="utf-8").splitlines()
+    bare = [re.split(r"\[com\.apple\.network:[a-z]+\] ", row)[-1] for row in rows]
+    conns = by_id(parse_texts([Text("bare.log", "\n".join(bare) + "\n", 0)]))
+    assert conns["C2"]["probable_also_ran"] and not conns["C1"]["probable_also_ran"]
