@@ -326,7 +326,7 @@ def _event_columns() -> dict[str, pl.Expr]:
         "related_id": pl.coalesce(_m("related_id"), "C" + _m("related_id__old")),
         "task_id": pl.concat_str(_m("task_uuid"), pl.lit("."), _m("task_number")),
         "endpoint": _m("endpoint"),
-        "local_endpoint": _m("local_endpoint").replace("<NULL>", None),
+        "local_endpoint": pl.when(_m("local_endpoint") != "<NULL>").then(_m("local_endpoint")),
         "added_endpoint": _m("added_endpoint"),
         "inbound": _inbound(),
         "listener_id": _m("listener_id"),
