@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -180,10 +181,21 @@ def summary(paths: tuple[str, ...], as_json: bool) -> None:
 )
 @click.option("--process", "process", help="Only this process (its name).")
 @click.option("--failed", is_flag=True, help="Only trees where an attempt failed.")
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the outcomes. Default: on a terminal, unless NO_COLOR is set.",
+)
 @reports_errors
-def tree(paths: tuple[str, ...], conn_id: str | None, process: str | None, failed: bool) -> None:
+def tree(
+    paths: tuple[str, ...],
+    conn_id: str | None,
+    process: str | None,
+    failed: bool,
+    color: bool | None,
+) -> None:
     """The connection trees: every connection, its attempts, their outcome, endpoint, mode,
-    timing and error. Coloured on a terminal, plain in a pipe.
+    timing and error. Coloured on a terminal, plain in a pipe or with NO_COLOR.
 
     \b
     Examples:
@@ -202,8 +214,10 @@ def tree(paths: tuple[str, ...], conn_id: str | None, process: str | None, faile
     lines = render.tree_lines(conns.collect())
     if not lines:
         click.echo("No connections match.", err=True)
+    if color is None and os.environ.get("NO_COLOR"):
+        color = False  # https://no-color.org: any non-empty value
     for text, outcome in lines:
-        click.echo(click.style(text, fg=OUTCOME_COLOURS.get(outcome or "")))
+        click.echo(click.style(text, fg=OUTCOME_COLOURS.get(outcome or "")), color=color)
 
 
 def _conn_id(value: str | None) -> str | None:

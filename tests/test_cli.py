@@ -358,3 +358,20 @@ def test_a_failed_export_leaves_no_folder_it_made(runner: CliRunner, tmp_path: P
     kept.mkdir()
     runner.invoke(cli, ["export", str(tmp_path / "missing.log"), "-o", str(kept)])
     assert kept.is_dir()
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "coloured"),
+    [
+        (["--color"], {}, True),
+        (["--color"], {"NO_COLOR": "1"}, True),  # asked for on the command line
+        ([], {"NO_COLOR": "1"}, False),
+        (["--no-color"], {}, False),
+    ],
+)
+def test_tree_colour_follows_the_flag_then_no_color(
+    runner: CliRunner, args: list[str], env: dict[str, str], coloured: bool
+) -> None:
+    result = runner.invoke(cli, ["tree", str(RACE), *args], env=env, color=True)
+    assert result.exit_code == 0, result.output
+    assert ("\x1b[" in result.output) is coloured
