@@ -186,8 +186,10 @@ def connections(events: pl.LazyFrame) -> pl.LazyFrame:
     # collected in between, so that the plan does not double at each, and a stage the log
     # gives nothing to (no resolver's addresses, no server's connections) is skipped.
     nodes = _with_subtree(_with_family(nodes)).collect()
-    if nodes["added_endpoints"].list.len().sum():
-        untried = _untried(nodes.lazy()).collect()
+    # Few lines add an endpoint: read from the events, not aggregated for every connection.
+    added = _added(events).collect()
+    if added.height:
+        untried = _untried(nodes.lazy(), added.lazy()).collect()
         nodes = nodes.join(untried, on=list(NODE), how="left", nulls_equal=True)
     else:
         nodes = nodes.with_columns(untried_endpoints=pl.lit(None, pl.List(pl.String)))
@@ -290,8 +292,6 @@ def _logged(events: pl.LazyFrame) -> pl.LazyFrame:
         ),
         # `0.024s [C8741.1 <private> 192.168.1.4:65171<->IPv4#28e2b51a:443 channel-flow]`
         local_endpoint=pl.col("local_endpoint").drop_nulls().last(),
-        # What a resolver handed to Happy Eyeballs: `Adding endpoint handler for IPv4#...`.
-        added_endpoints=pl.col("added_endpoint").drop_nulls().unique(maintain_order=True),
         # The endpoint a connection was asked for: its first.
         requested_host=pl.col("host").drop_nulls().first(),
         # A handler starts in mode `path` and becomes what it is (resolver, socket-flow, ...).
@@ -487,16 +487,20 @@ def _with_family(nodes: pl.LazyFrame) -> pl.LazyFrame:
     ).drop("ep")
 
 
-def _untried(nodes: pl.LazyFrame) -> pl.LazyFrame:
-    """``untried_endpoints``: what a resolver added (`Adding endpoint handler for IPv4#…`) and
-    no attempt under it was made for, in the order added."""
-    added = (
-        nodes.filter(pl.col("added_endpoints").list.len() > 0)
-        .select(*NODE, added="added_endpoints")
-        .explode("added")
-        .drop_nulls("added")
-        .with_row_index("order")
+def _added(events: pl.LazyFrame) -> pl.LazyFrame:
+    """What each resolver handed to Happy Eyeballs (`Adding endpoint handler for IPv4#…`),
+    once each, in log order: ``order`` and ``added``."""
+    return (
+        events.filter(pl.col("added_endpoint").is_not_null())
+        .select(*NODE, order="log_order", added="added_endpoint")
+        .sort("order")
+        .unique([*NODE, "added"], keep="first", maintain_order=True)
     )
+
+
+def _untried(nodes: pl.LazyFrame, added: pl.LazyFrame) -> pl.LazyFrame:
+    """``untried_endpoints``: what a resolver added (:func:`_added`) and no attempt under it
+    was made for, in the order added."""
     made = nodes.filter(pl.col("endpoint").is_not_null()).select(
         *PROCESS, conn_id="parent_id", made="endpoint"
     )
