@@ -75,9 +75,9 @@ def races(connections: pl.LazyFrame) -> pl.LazyFrame:
         .filter(pl.col("outcome").is_in(("also-ran", "failed")))
         .min(),
     )
-    untried = connections.filter(pl.col("untried_endpoints").list.len() > 0).select(
-        *PROCESS, parent_id="conn_id", untried="untried_endpoints"
-    )
+    untried = connections.filter(
+        (pl.col("untried_endpoints").list.len() > 0) & ~pl.col("replaced")
+    ).select(*PROCESS, parent_id="conn_id", untried="untried_endpoints")
     n_children = pl.col("children").list.len().fill_null(0)
     return (
         by_parent.join(
@@ -158,7 +158,21 @@ def wireshark_filter(connections: pl.LazyFrame, outcome: str) -> tuple[str, int]
     attempt never started (still ``initial`` when cancelled) sent nothing: it is not in it.
     """
     started = pl.col("final_state").ne_missing("initial")
-    picked = connections.filter((pl.col("outcome") == outcome) & started)
+    chosen = connections.filter((pl.col("outcome") == outcome) & started).select(
+        *PROCESS, chosen="conn_id"
+    )
+    # A winner is often a resolver: its packets are those of the attempts under it.
+    attempts = connections.filter(pl.col("remote_endpoint").is_not_null() & started)
+    under = pl.col("conn_id").str.starts_with(pl.col("chosen") + ".")
+    picked = (
+        chosen.join(attempts, on=list(PROCESS), how="left", nulls_equal=True)
+        .filter((pl.col("conn_id") == pl.col("chosen")) | under)
+        .unique([*PROCESS, "conn_id"], maintain_order=True)
+    )
+    # Chosen ones with no attempt under them that has an address count as unknown.
+    unaddressed = chosen.join(
+        picked.select(*PROCESS, "chosen"), on=[*PROCESS, "chosen"], how="anti", nulls_equal=True
+    )
     udp = pl.col("transport").is_in(("quic", "udp"))
     port_field = pl.when(udp).then(pl.lit("udp.port")).otherwise(pl.lit("tcp.port"))
     clauses = {}
@@ -166,10 +180,14 @@ def wireshark_filter(connections: pl.LazyFrame, outcome: str) -> tuple[str, int]
         picked = grammar.load("endpoint").extract(picked, pl.col(f"{side}_endpoint"), into=side)
         shape = pl.col(side).struct.field("kind")
         host = endpoint_host(pl.col(side)).str.replace(r"%.*$", "")
-        field = pl.when(shape.is_in(("ipv6", "ipv6_mapped"))).then(pl.lit("ipv6.addr"))
-        field = field.when(shape == "ipv4").then(pl.lit("ip.addr"))
+        # `::ffff:10.0.0.1` is IPv4 on the wire.
+        v4 = host.str.extract(r"^::[fF]{4}:([0-9.]+)$")
+        field = pl.when((shape == "ipv4") | v4.is_not_null()).then(pl.lit("ip.addr"))
+        field = field.when(shape.is_in(("ipv6", "ipv6_mapped"))).then(pl.lit("ipv6.addr"))
         port = pl.col(side).struct.field("port")
-        clauses[side] = (field + " == " + host, port_field + " == " + port)
+        # Port 0 is "any": a source the system had not bound yet.
+        port = pl.when(port != "0").then(port)
+        clauses[side] = (field + " == " + pl.coalesce(v4, host), port_field + " == " + port)
     local_host, local_port = clauses["local"]
     remote_host, remote_port = clauses["remote"]
     known = local_host.is_not_null() | remote_host.is_not_null() | local_port.is_not_null()
@@ -180,7 +198,8 @@ def wireshark_filter(connections: pl.LazyFrame, outcome: str) -> tuple[str, int]
         filter=("(" + term.filter(known) + ")").str.join(" || "),
         unknown=(~known).sum(),
     ).collect()
-    return found["filter"][0], found["unknown"][0]
+    missing = unaddressed.select(pl.len()).collect().item()
+    return found["filter"][0], found["unknown"][0] + missing
 
 
 def proxy_failures(events: pl.LazyFrame, connections: pl.LazyFrame) -> pl.LazyFrame:

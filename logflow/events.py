@@ -338,7 +338,10 @@ def _event_columns() -> dict[str, pl.Expr]:
         ),
         "state": pl.coalesce(_m("state"), _m("state__conn")),
         "mode": _m("mode"),
-        "proxy_kind": pl.coalesce(_m("proxy_kind"), _m("proxy_kind__handler")),
+        # `[C12.1 proxy pac]`: the word after a proxy handler's mode.
+        "proxy_kind": pl.coalesce(
+            _m("proxy_kind"), pl.when(_m("mode") == "proxy").then(_m("proxy_kind__handler"))
+        ),
         "path": _m("path"),
         "path_status": pl.col("pth").struct.field("path_status"),
         "path_reason": pl.col("pth").struct.field("path_reason"),

@@ -196,7 +196,8 @@ def connections(events: pl.LazyFrame) -> pl.LazyFrame:
     nodes = _with_address_pair(nodes.lazy()).collect()
     conns = _with_outcome(nodes.lazy()).collect()
     if conns["inbound"].any():
-        conns = conns.join(client_attempts(conns.lazy()).collect(), on=list(NODE), how="left")
+        links = client_attempts(conns.lazy()).collect()
+        conns = conns.join(links, on=list(NODE), how="left", nulls_equal=True)
     else:
         conns = conns.with_columns(client_attempt=pl.lit(None, CLIENT_ATTEMPT))
     return (
@@ -557,8 +558,25 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
         parent_restart_line="restart_line",
     )
     nodes = nodes.join(by_parent, on=siblings, how="left", nulls_equal=True)
-    nodes = nodes.with_columns(
-        replaced=(pl.col("first_line") < pl.col("parent_restart_line")).fill_null(False)
+    # Begun before its transform restarted, and not ready by then; and all under it.
+    restarted = pl.col("parent_restart_line")
+    replaced = (pl.col("first_line") < restarted) & ~(pl.col("ready_line") < restarted).fill_null(
+        False
+    )
+    nodes = nodes.with_columns(replaced=replaced.fill_null(False))
+    replaced_ids = nodes.filter("replaced").select(*PROCESS, replaced_id="conn_id")
+    under = (
+        nodes.select(NODE)
+        .join(replaced_ids, on=list(PROCESS), nulls_equal=True)
+        .filter(pl.col("conn_id").str.starts_with(pl.col("replaced_id") + "."))
+        .select(NODE)
+        .unique()
+        .with_columns(under_replaced=pl.lit(True))
+    )
+    nodes = (
+        nodes.join(under, on=list(NODE), how="left", nulls_equal=True)
+        .with_columns(replaced=pl.col("replaced") | pl.col("under_replaced").fill_null(False))
+        .drop("under_replaced")
     )
     nodes = nodes.with_columns(
         # Siblings that raced it: not the attempts a restart replaced.
@@ -692,11 +710,10 @@ CLIENT_ATTEMPT = pl.Struct(
 
 
 def _probable_also_ran() -> pl.Expr:
-    """An inbound connection that opened and closed within a moment with no data logged: what a
-    server sees of a client's Happy Eyeballs also-ran."""
-    moved = pl.sum_horizontal(
-        pl.col("summary").struct.field("bytes_in"), pl.col("summary").struct.field("bytes_out")
-    )
+    """An inbound connection that opened and closed within a moment, its summary block
+    counting no bytes: what a server sees of a client's Happy Eyeballs also-ran."""
+    # Null where the log gives no counts: unknown, not none.
+    moved = pl.col("summary").struct.field("bytes_in") + pl.col("summary").struct.field("bytes_out")
     return (
         pl.col("inbound")
         & pl.col("end_line").is_not_null()
@@ -733,20 +750,27 @@ def client_attempts(nodes: pl.LazyFrame) -> pl.LazyFrame:
         client=_address_key(pl.col("local_endpoint")),
     )
     apart_s = _seconds_apart(pl.col("attempt_ts"), pl.col("first_ts"))
-    paired = pl.col("client") == pl.col("attempt_client")
+    paired = (pl.col("client") == pl.col("attempt_client")).fill_null(False)
+    # By time only where the client's port is not logged: a logged one that differs is
+    # another connection.
+    near = pl.col("attempt_client").is_null() & (apart_s <= PEER_WINDOW_S).fill_null(False)
     return (
         inbound.join(attempts.rename({"client": "attempt_client"}), on="server", how="inner")
-        .filter(paired.fill_null(False) | (apart_s <= PEER_WINDOW_S).fill_null(False))
-        .sort(paired.fill_null(False), apart_s, descending=[True, False], nulls_last=True)
-        .group_by(NODE, maintain_order=True)
-        .agg(pl.col("client_attempt").first())
+        .filter(paired | near)
+        .sort(paired, apart_s, descending=[True, False], nulls_last=True)
+        # Each server connection came from one attempt, and each attempt made one: the best
+        # match of each, the pair first, then the nearest in time.
+        .unique(NODE, keep="first", maintain_order=True)
+        .unique("client_attempt", keep="first", maintain_order=True)
+        .select(*NODE, "client_attempt")
     )
 
 
 def _seconds_apart(one: pl.Expr, other: pl.Expr) -> pl.Expr:
     """How far apart two instants are; by the clock alone where either has no date (a Console
     copy prints none: its day is 1970-01-01)."""
-    undated = (one.dt.year() == 1970) | (other.dt.year() == 1970)
+    # Its day in UTC is 1969-12-31 where the offset is ahead of UTC.
+    undated = (one.dt.year() <= 1970) | (other.dt.year() <= 1970)
     day_us = 86_400_000_000
     by_clock = (one.dt.time().cast(pl.Int64) - other.dt.time().cast(pl.Int64)) // 1000
     by_clock = pl.min_horizontal(by_clock.abs(), day_us - by_clock.abs())
@@ -760,8 +784,12 @@ def _address_key(endpoint: pl.Expr) -> pl.Expr:
     shapes = grammar.load("endpoint")
     parts = endpoint.map_batches(shapes.match, return_dtype=shapes.dtype, is_elementwise=True)
     address = parts.struct.field("kind").is_in(("ipv4", "ipv6", "ipv6_mapped"))
-    host = endpoint_host(parts).str.replace(r"%.*$", "")
-    return pl.when(address).then(host + " " + parts.struct.field("port"))
+    # `::ffff:10.0.0.1` is IPv4 on the wire, and the other end logs it so.
+    host = endpoint_host(parts).str.replace(r"%.*$", "").str.to_lowercase()
+    host = host.str.replace(r"^::ffff:([0-9.]+)$", "$1")
+    port = parts.struct.field("port")
+    # Port 0 is "any": a source address bound before the system chose its port.
+    return pl.when(address & (port != "0")).then(host + " " + port)
 
 
 def tls_stream_links(nodes: pl.LazyFrame) -> pl.LazyFrame:

@@ -208,3 +208,54 @@ def test_without_times_the_summary_block_says_how_short_an_inbound_connection_wa
     bare = [re.split(r"\[com\.apple\.network:[a-z]+\] ", row)[-1] for row in rows]
     conns = by_id(parse_texts([Text("bare.log", "\n".join(bare) + "\n", 0)]))
     assert conns["C2"]["probable_also_ran"] and not conns["C1"]["probable_also_ran"]
+
+
+def _server_text(*, blocks: bool = True) -> str:
+    rows = SERVER.read_text(encoding="utf-8").splitlines()
+    return "\n".join(row for row in rows if blocks or not row.startswith("\t")) + "\n"
+
+
+def test_without_its_summary_block_an_inbound_connection_is_not_called_an_also_ran() -> None:
+    """No block, no byte counts: a short inbound connection may have carried data."""
+    from logflow.inputs import Text
+    from logflow.pipeline import parse_texts
+
+    conns = by_id(parse_texts([Text("server.log", _server_text(blocks=False), 0)]))
+    assert conns["C2"]["inbound"] and not conns["C2"]["probable_also_ran"]
+
+
+def test_a_client_port_that_differs_is_another_connection() -> None:
+    """The client logged its port (53757) for C1.1.2: a server connection from another port
+    at the same moment is not that attempt's, and no attempt is claimed twice."""
+    from logflow.inputs import Text
+    from logflow.pipeline import parse_texts
+
+    other = _server_text().replace("192.168.1.20:53757", "192.168.1.20:53999")
+    client = Text(str(CLIENT), CLIENT.read_text(encoding="utf-8"), 0)
+    conns = parse_texts([Text("server.log", other, 0), client]).connections()
+    came_from = {
+        row["conn_id"]: row["client_attempt"]
+        for row in conns.filter("inbound").collect().iter_rows(named=True)
+    }
+    assert came_from["C1"] is None
+    assert came_from["C2"]["conn_id"] == "C1.1.1"
+
+
+def test_everything_under_a_replaced_attempt_is_replaced() -> None:
+    """A replaced resolver's own attempts raced nothing the reader needs: they are replaced
+    too, and no race is listed under the old resolver."""
+    from logflow.inputs import Text
+    from logflow.pipeline import parse_texts
+
+    rows = RESTART.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, row in enumerate(rows) if "resolver:receive_alternative" in row)
+    started = [
+        row.replace("C1.1.2.1", "C1.1.1.1").replace("@0.009s", "@0.005s")
+        for row in rows
+        if "[C1.1.2.1 " in row and "path:start" in row
+    ]
+    text = "\n".join([*rows[:at], *started, *rows[at:]]) + "\n"
+    parsed = parse_texts([Text("restart.log", text, 0)])
+    conns = by_id(parsed)
+    assert conns["C1.1.1.1"]["replaced"] and conns["C1.1.1.1"]["outcome"] == "cancelled"
+    assert "C1.1.1" not in races_of(parsed)
