@@ -294,6 +294,9 @@ def proxy_failures(events: pl.LazyFrame, connections: pl.LazyFrame) -> pl.LazyFr
     )
 
 
+FALLBACK_COLUMNS = ("fell_back", "fallback_id", "fallback_outcome")
+
+
 def link_pac_failures(failures: pl.LazyFrame, connections: pl.LazyFrame) -> pl.LazyFrame:
     """A PAC script's error (`nw_proxy_resolver_create_parsed_array PAC evaluation error: …`)
     names no connection: it is the error of the PAC proxy handler (`[C12.1 proxy pac]`) last
@@ -319,9 +322,26 @@ def link_pac_failures(failures: pl.LazyFrame, connections: pl.LazyFrame) -> pl.L
     failures = failures.join(linked, on="row", how="left").with_columns(
         conn_id=pl.coalesce("conn_id", "handler")
     )
-    # The handler's failure without an error, now that its error is known.
+    # The handler's failure without an error, now that its error is known, gives way to it;
+    # where the fallbacks were already worked out (a batch at a time), the handler's stand.
     explained = pl.col("handler").is_not_null().any().over(NODE)
-    return failures.filter(~explained | pl.col("handler").is_not_null()).drop("row", "handler")
+    linked_row = pl.col("handler").is_not_null()
+    fallback = [name for name in FALLBACK_COLUMNS if name in failures.collect_schema()]
+    if fallback:
+        was = failures.filter(explained & ~linked_row).select(
+            *NODE, *(pl.col(name).alias(f"{name}_was") for name in fallback)
+        )
+        failures = failures.join(
+            was.unique(NODE, keep="first"), on=list(NODE), how="left", nulls_equal=True
+        ).with_columns(
+            pl.when(linked_row & pl.col(f"{name}_was").is_not_null())
+            .then(pl.col(f"{name}_was"))
+            .otherwise(pl.col(name))
+            .alias(name)
+            for name in fallback
+        )
+        failures = failures.drop(f"{name}_was" for name in fallback)
+    return failures.filter(~explained | linked_row).drop("row", "handler")
 
 
 def path_changes(events: pl.LazyFrame) -> pl.LazyFrame:

@@ -228,6 +228,19 @@ def test_a_pac_handler_that_fails_is_a_pac_failure_with_the_scripts_error(spill:
         "NSURLErrorCannotFindHost",
     )
     assert failure["line_no"] == 3
+    # The direct path after it: a fallback, whichever batch worked it out.
+    direct = (
+        "[C12.2 Hostname#1a2b3c4d:443 ready socket-flow (satisfied (Path is satisfied),"
+        " interface: en0, ipv4, dns)] event: flow:finish_connect @0.090s"
+    )
+    text = "\n".join([*PAC_HANDLER, PAC_ERROR, direct]) + "\n"
+    fell_back = parse_texts([Text("pac.log", text, 0)], **options)
+    (failure,) = fell_back.proxy_failures().collect().to_dicts()
+    assert (failure["conn_id"], failure["fell_back"], failure["fallback_id"]) == (
+        "C12.1",
+        True,
+        "C12.2",
+    )
 
 
 @pytest.mark.parametrize("kind", ["socks", "http-connect"])
