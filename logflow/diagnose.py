@@ -21,7 +21,7 @@ from logflow.errnos import (
     url_error_name,
     url_error_text,
 )
-from logflow.events import endpoint_host, root_of
+from logflow.events import root_of, wire_address
 from logflow.tree import NODE, PROCESS
 
 # Changes to two or more connections, each within a second of the last, are one change of the
@@ -177,17 +177,11 @@ def wireshark_filter(connections: pl.LazyFrame, outcome: str) -> tuple[str, int]
     port_field = pl.when(udp).then(pl.lit("udp.port")).otherwise(pl.lit("tcp.port"))
     clauses = {}
     for side in ("local", "remote"):
-        picked = grammar.load("endpoint").extract(picked, pl.col(f"{side}_endpoint"), into=side)
-        shape = pl.col(side).struct.field("kind")
-        host = endpoint_host(pl.col(side)).str.replace(r"%.*$", "")
-        # `::ffff:10.0.0.1` is IPv4 on the wire.
-        v4 = host.str.extract(r"^::[fF]{4}:([0-9.]+)$")
-        field = pl.when((shape == "ipv4") | v4.is_not_null()).then(pl.lit("ip.addr"))
-        field = field.when(shape.is_in(("ipv6", "ipv6_mapped"))).then(pl.lit("ipv6.addr"))
-        port = pl.col(side).struct.field("port")
-        # Port 0 is "any": a source the system had not bound yet.
-        port = pl.when(port != "0").then(port)
-        clauses[side] = (field + " == " + pl.coalesce(v4, host), port_field + " == " + port)
+        wire = wire_address(pl.col(f"{side}_endpoint")).struct.field
+        field = wire("family").replace_strict(
+            {"ipv4": "ip.addr", "ipv6": "ipv6.addr"}, return_dtype=pl.String
+        )
+        clauses[side] = (field + " == " + wire("host"), port_field + " == " + wire("port"))
     local_host, local_port = clauses["local"]
     remote_host, remote_port = clauses["remote"]
     known = local_host.is_not_null() | remote_host.is_not_null() | local_port.is_not_null()
@@ -215,12 +209,11 @@ def proxy_failures(events: pl.LazyFrame, connections: pl.LazyFrame) -> pl.LazyFr
         pl.col("message").str.split("\n").list.first(),
         into="m",
     )
-    logged_kind = pl.col("m").struct.field("proxy_kind")
     failures = reported.select(
         *NODE,
         "ts",
         "line_no",
-        proxy_kind=logged_kind.replace(PROXY_KINDS),
+        proxy_kind=pl.col("proxy_kind").replace(PROXY_KINDS),
         proxy_endpoint=pl.col("m").struct.field("proxy_endpoint"),
         failed_child="related_id",
         error_code="error_code",

@@ -131,6 +131,30 @@ def endpoint_host(parts: pl.Expr) -> pl.Expr:
     )
 
 
+def wire_address(endpoint: pl.Expr) -> pl.Expr:
+    """An endpoint as a packet carries it: a struct of ``family`` (``ipv4``, ``ipv6``),
+    ``host`` and ``port``, or null fields for a name, a hashed (`IPv4#65424f8e:443`) or a
+    `<private>` address. A zone (`fe80::1%en0`) names an interface of the machine that logged
+    it and is dropped; `::ffff:10.0.0.1` is IPv4 on the wire; port 0 is "any", no port."""
+    shapes = grammar.load("endpoint")
+    parts = endpoint.map_batches(shapes.match, return_dtype=shapes.dtype, is_elementwise=True)
+    shape = parts.struct.field("kind")
+    host = endpoint_host(parts).str.replace(r"%.*$", "").str.to_lowercase()
+    mapped_v4 = host.str.extract(r"^::ffff:([0-9.]+)$")
+    family = (
+        pl.when((shape == "ipv4") | mapped_v4.is_not_null())
+        .then(pl.lit("ipv4"))
+        .when(shape.is_in(("ipv6", "ipv6_mapped")))
+        .then(pl.lit("ipv6"))
+    )
+    port = parts.struct.field("port")
+    return pl.struct(
+        family=family,
+        host=pl.when(family.is_not_null()).then(pl.coalesce(mapped_v4, host)),
+        port=pl.when(port != "0").then(port),
+    )
+
+
 def _ipv6_of_bytes(hex_bytes: pl.Expr) -> pl.Expr:
     """`00 00 … 00 01` as `::1`: eight groups without leading zeros, the first run of zero
     groups written `::` (RFC 5952 takes the longest; a tie or two runs is rare in a log)."""

@@ -22,7 +22,7 @@ import polars as pl
 
 from logflow import grammar
 from logflow.errnos import errno_code, errno_text, error_name, error_text
-from logflow.events import endpoint_host, parent_of, root_of
+from logflow.events import endpoint_host, parent_of, root_of, wire_address
 from logflow.schema import CFNETWORK_KINDS, CONNECTION_KEY, NETWORK_KINDS
 
 NODE = CONNECTION_KEY
@@ -779,17 +779,10 @@ def _seconds_apart(one: pl.Expr, other: pl.Expr) -> pl.Expr:
 
 
 def _address_key(endpoint: pl.Expr) -> pl.Expr:
-    """An address and port as both ends print them: `fe80::1%en0.8080` is `fe80::1 8080` (a
-    zone names an interface of the machine that logged it); null for a hashed address."""
-    shapes = grammar.load("endpoint")
-    parts = endpoint.map_batches(shapes.match, return_dtype=shapes.dtype, is_elementwise=True)
-    address = parts.struct.field("kind").is_in(("ipv4", "ipv6", "ipv6_mapped"))
-    # `::ffff:10.0.0.1` is IPv4 on the wire, and the other end logs it so.
-    host = endpoint_host(parts).str.replace(r"%.*$", "").str.to_lowercase()
-    host = host.str.replace(r"^::ffff:([0-9.]+)$", "$1")
-    port = parts.struct.field("port")
-    # Port 0 is "any": a source address bound before the system chose its port.
-    return pl.when(address & (port != "0")).then(host + " " + port)
+    """An address and port as both ends print them (:func:`wire_address`): `fe80::1%en0.8080`
+    is `fe80::1 8080`; null without both."""
+    wire = wire_address(endpoint).struct.field
+    return wire("host") + " " + wire("port")
 
 
 def tls_stream_links(nodes: pl.LazyFrame) -> pl.LazyFrame:
