@@ -25,8 +25,7 @@ def tree_lines(connections: pl.DataFrame) -> list[Line]:
     for (source, process, pid), nodes in connections.sort("first_ts").group_by(
         PROCESS, maintain_order=True
     ):
-        who = f"{process or '?'}[{pid}]" if pid is not None else (process or "?")
-        lines.append((f"{who}  {source}", None))
+        lines.append((f"{_who({'process': process, 'pid': pid})}  {source}", None))
         children: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
         for node in nodes.sort("first_ts", "conn_id").iter_rows(named=True):
             children[node["parent_id"]].append(node)
@@ -213,10 +212,8 @@ def summary_text(data: dict[str, Any], width: int = 80) -> str:
     procs = data["processes"]
     out.append(f"Processes ({len(procs)}):")
     for p in procs[:8]:
-        who = f"{p['process'] or '?'}[{p['pid']}]" if p["pid"] is not None else p["process"] or "?"
-        out.append(
-            f"  {who}  {_plural(p['connections'], 'connection')}, {_plural(p['events'], 'event')}"
-        )
+        counts = f"{_plural(p['connections'], 'connection')}, {_plural(p['events'], 'event')}"
+        out.append(f"  {_who(p)}  {counts}")
     outcomes = ", ".join(f"{n} {k}" for k, n in data["outcomes"].items()) or "none"
     out.append(f"Connections: {data['connections']}, {data['handlers']} handlers: {outcomes}")
     races = data["races"]
@@ -260,10 +257,10 @@ def summary_text(data: dict[str, Any], width: int = 80) -> str:
         n = len(data["listeners"])
         out.append(f"Listeners, in {n} {'process' if n == 1 else 'processes'}:")
     for listening in data["listeners"]:
-        who = " ".join(listening["listeners"] or []) or "no listener logged"
+        named = " ".join(listening["listeners"] or []) or "no listener logged"
         also = listening["probable_also_rans"] or []
         line = (
-            f"  {_who(listening)} {who}: {_plural(listening['inbound'], 'inbound connection')}, "
+            f"  {_who(listening)} {named}: {_plural(listening['inbound'], 'inbound connection')}, "
             f"{_plural(len(also), 'probable also-ran')}"
         )
         if also:
