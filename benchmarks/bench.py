@@ -120,7 +120,7 @@ def run_reference(path: str, out_dir: str) -> dict:
 
 
 def run_lark(path: str, sample: int) -> dict:
-    from logflow import grammar
+    from logflow.reading import grammar
 
     envelope, message = grammar.load("envelope"), grammar.load("message")
     with open(path, encoding="utf-8") as f:
@@ -147,7 +147,7 @@ def run_lark(path: str, sample: int) -> dict:
 
 def run_phases(path: str, out_dir: str) -> dict:
     import logflow.pipeline as pipeline
-    from logflow.export import export
+    from logflow.outputs.export import export
 
     tables_start: list[float] = []
     inner = pipeline._tables

@@ -15,11 +15,11 @@ event of every ``com.apple.network`` message; then rebuild the connection trees
 
 from __future__ import annotations
 
-from logflow.diagnose import listeners, path_changes, proxy_failures, races
+from logflow.analysis.diagnose import listeners, path_changes, proxy_failures, races
+from logflow.analysis.tree import connections
 from logflow.errors import InputError, LogflowError, OutputError
 from logflow.pipeline import Parsed, parse, read
 from logflow.schema import CONNECTION_KEY, EVENT_SCHEMA, KINDS
-from logflow.tree import connections
 
 __all__ = [
     "CONNECTION_KEY",

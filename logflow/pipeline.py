@@ -31,7 +31,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from logflow.diagnose import (
+from logflow.analysis.diagnose import (
     connection_path_changes,
     group_system_changes,
     link_pac_failures,
@@ -39,13 +39,8 @@ from logflow.diagnose import (
     proxy_failures,
     races,
 )
-from logflow.errors import LogflowError, writing
-from logflow.events import to_events
-from logflow.inputs import BLOCK_BYTES, Block, Inputs, Skipped, Text, text_blocks
-from logflow.partition import SPILL_ROWS, TreeEvents, writing_scratch
-from logflow.records import UNKNOWN_ENVELOPE, group_records, record_chunks
-from logflow.schema import CFNETWORK_KINDS, EVENT_SCHEMA, NETWORK_KINDS, OTHER, UNPARSED
-from logflow.tree import (
+from logflow.analysis.partition import SPILL_ROWS, TreeEvents, writing_scratch
+from logflow.analysis.tree import (
     NODE,
     PROCESS,
     client_attempts,
@@ -53,6 +48,11 @@ from logflow.tree import (
     tls_stream_links,
     tree_events,
 )
+from logflow.errors import LogflowError, writing
+from logflow.reading.events import to_events
+from logflow.reading.inputs import BLOCK_BYTES, Block, Inputs, Skipped, Text, text_blocks
+from logflow.reading.records import UNKNOWN_ENVELOPE, group_records, record_chunks
+from logflow.schema import CFNETWORK_KINDS, EVENT_SCHEMA, NETWORK_KINDS, OTHER, UNPARSED
 
 # A chunk is parsed on one thread, start to end: Polars' in-memory engine does that with less
 # work than the streaming one, which splits each chunk again (measured: 20% less CPU time).
@@ -157,23 +157,23 @@ class Parsed:
         )
 
     def connections(self) -> pl.LazyFrame:
-        """The connections table (:func:`logflow.tree.connections`), CFNetwork tasks linked."""
+        """The connections table (:func:`logflow.analysis.tree.connections`), tasks linked."""
         return self._collected("connections")
 
     def races(self) -> pl.LazyFrame:
-        """The races table (:func:`logflow.diagnose.races`)."""
+        """The races table (:func:`logflow.analysis.diagnose.races`)."""
         return self._collected("races")
 
     def proxy_failures(self) -> pl.LazyFrame:
-        """The proxy failures table (:func:`logflow.diagnose.proxy_failures`)."""
+        """The proxy failures table (:func:`logflow.analysis.diagnose.proxy_failures`)."""
         return self._collected("proxy_failures")
 
     def path_changes(self) -> pl.LazyFrame:
-        """The path changes table (:func:`logflow.diagnose.path_changes`)."""
+        """The path changes table (:func:`logflow.analysis.diagnose.path_changes`)."""
         return self._collected("path_changes")
 
     def listeners(self) -> pl.LazyFrame:
-        """The listeners table (:func:`logflow.diagnose.listeners`)."""
+        """The listeners table (:func:`logflow.analysis.diagnose.listeners`)."""
         return self._collected("listeners")
 
     def _collected(self, name: str) -> pl.LazyFrame:
@@ -255,7 +255,7 @@ def read(paths: Iterable[str | Path] | str | Path, *, keep_other: bool = False) 
 
 
 def parse_chunk(chunk: Block) -> pl.DataFrame:
-    """The records of a chunk of whole records (:func:`logflow.records.record_chunks`)."""
+    """The records of a chunk of whole records (:func:`logflow.reading.records.record_chunks`)."""
     # Collected in between: to_events reads the records twice, and Polars would group twice.
     records = group_records(chunk.frame()).collect(engine=ENGINE)
     return to_events(records.lazy()).collect(engine=ENGINE)

@@ -30,8 +30,8 @@ def corpus_body(path: Path) -> list[str]:
 
 def parse_corpus(prefix: str):
     """Parse the corpus file whose name starts with ``prefix`` (its header lines dropped)."""
-    from logflow.inputs import Text
     from logflow.pipeline import parse_texts
+    from logflow.reading.inputs import Text
 
     (path,) = CORPUS.glob(f"{prefix}-*.log")
     return parse_texts([Text(path.name, "\n".join(corpus_body(path)) + "\n", 0)])

@@ -13,10 +13,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from logflow.inputs import Inputs
-from logflow.partition import TreeEvents
+from logflow.analysis.partition import TreeEvents
 from logflow.pipeline import Parsed, parse
-from logflow.records import record_chunks
+from logflow.reading.inputs import Inputs
+from logflow.reading.records import record_chunks
 
 from conftest import SAMPLES, corpus_files, generated_log, sample_files
 
@@ -155,7 +155,7 @@ def test_a_failed_export_leaves_no_events_file(tmp_path: Path) -> None:
     import gzip
 
     from logflow.errors import InputError
-    from logflow.export import export
+    from logflow.outputs.export import export
 
     folder = tmp_path / "logs"
     folder.mkdir()

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from logflow.cli import cli
-from logflow.inputs import LOG_SUFFIXES
+from logflow.reading.inputs import LOG_SUFFIXES
 from logflow.schema import CFNETWORK_KINDS
 
 RACE = Path(__file__).resolve().parent.parent / "sample_logs" / "logshow-default-race.log"

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logflow import grammar
 from logflow.errors import GrammarLoadError
+from logflow.reading import grammar
 from logflow.schema import CFNETWORK_KINDS, NETWORK_KINDS
 
 from conftest import SAMPLES, corpus_body, corpus_files, sample_files

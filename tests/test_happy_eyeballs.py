@@ -171,8 +171,8 @@ def test_a_listener_that_failed_to_start_says_so() -> None:
 def test_a_failed_connectx_gives_the_address_it_was_made_to() -> None:
     """A real 2022 Xcode line: `connectx(34, [srcif=0, srcaddr=<NULL>, dstaddr=127.0.0.1:9089],
     …) failed: [61: Connection refused]` fails the attempt and says where it went."""
-    from logflow.inputs import Text
     from logflow.pipeline import parse_texts
+    from logflow.reading.inputs import Text
 
     line = (
         "2022-10-11 13:01:36.494119-0400 AVID_App[700:62716] [connection] nw_socket_connect"
@@ -201,8 +201,8 @@ def test_an_attempt_never_started_sent_nothing_to_filter() -> None:
 def test_without_times_the_summary_block_says_how_short_an_inbound_connection_was() -> None:
     """The server's log as a bare paste (messages only): C2's block says `Duration: 0.001s`
     and 0 bytes, so it is still a probable also-ran; C1's 9.509 s is not."""
-    from logflow.inputs import Text
     from logflow.pipeline import parse_texts
+    from logflow.reading.inputs import Text
 
     rows = SERVER.read_text(encoding="utf-8").splitlines()
     bare = [re.split(r"\[com\.apple\.network:[a-z]+\] ", row)[-1] for row in rows]
@@ -217,8 +217,8 @@ def _server_text(*, blocks: bool = True) -> str:
 
 def test_without_its_summary_block_an_inbound_connection_is_not_called_an_also_ran() -> None:
     """No block, no byte counts: a short inbound connection may have carried data."""
-    from logflow.inputs import Text
     from logflow.pipeline import parse_texts
+    from logflow.reading.inputs import Text
 
     conns = by_id(parse_texts([Text("server.log", _server_text(blocks=False), 0)]))
     assert conns["C2"]["inbound"] and not conns["C2"]["probable_also_ran"]
@@ -227,8 +227,8 @@ def test_without_its_summary_block_an_inbound_connection_is_not_called_an_also_r
 def test_a_client_port_that_differs_is_another_connection() -> None:
     """The client logged its port (53757) for C1.1.2: a server connection from another port
     at the same moment is not that attempt's, and no attempt is claimed twice."""
-    from logflow.inputs import Text
     from logflow.pipeline import parse_texts
+    from logflow.reading.inputs import Text
 
     other = _server_text().replace("192.168.1.20:53757", "192.168.1.20:53999")
     client = Text(str(CLIENT), CLIENT.read_text(encoding="utf-8"), 0)
@@ -244,8 +244,8 @@ def test_a_client_port_that_differs_is_another_connection() -> None:
 def test_everything_under_a_replaced_attempt_is_replaced() -> None:
     """A replaced resolver's own attempts raced nothing the reader needs: they are replaced
     too, and no race is listed under the old resolver."""
-    from logflow.inputs import Text
     from logflow.pipeline import parse_texts
+    from logflow.reading.inputs import Text
 
     rows = RESTART.read_text(encoding="utf-8").splitlines()
     at = next(i for i, row in enumerate(rows) if "resolver:receive_alternative" in row)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from logflow.errors import InputError
-from logflow.inputs import Inputs, Text
+from logflow.reading.inputs import Inputs, Text
 
 LINE = "nw_socket_handle_socket_event [C2:2] Socket SO_ERROR [61: Connection refused]"
 

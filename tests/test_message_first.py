@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logflow.inputs import Text
+from logflow.outputs.report import Report
 from logflow.pipeline import Parsed, parse_texts
-from logflow.report import Report
+from logflow.reading.inputs import Text
 from logflow.schema import NETWORK_KINDS
 
 from conftest import corpus_body, corpus_files, needs_corpus, parse_corpus

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 import logflow
-from logflow import grammar
+from logflow.reading import grammar
 
 from conftest import needs_corpus, parse_corpus
 

@@ -12,10 +12,10 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from logflow import tree
+from logflow.analysis import tree
 from logflow.cli import cli
-from logflow.inputs import Text
 from logflow.pipeline import Parsed, parse, parse_texts
+from logflow.reading.inputs import Text
 
 from conftest import ROOT, SAMPLES, needs_corpus, parse_corpus
 

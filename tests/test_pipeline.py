@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logflow.inputs import Text
 from logflow.pipeline import Parsed, parse_texts
+from logflow.reading.inputs import Text
 from logflow.schema import EVENT_SCHEMA, NETWORK_KINDS
 
 from conftest import corpus_body, corpus_files, needs_corpus, sample_files

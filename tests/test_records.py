@@ -5,10 +5,10 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from logflow import grammar
-from logflow.inputs import Text
 from logflow.pipeline import Parsed, parse_texts
-from logflow.records import (
+from logflow.reading import grammar
+from logflow.reading.inputs import Text
+from logflow.reading.records import (
     CLOSING_SHAPES,
     ENVELOPE_OF_SHAPE,
     FIELD_SHAPES,

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from logflow.errors import writing
+from logflow.outputs.report import Report
 from logflow.pipeline import TABLE_NAMES, Parsed, parse
-from logflow.report import Report
 
 EVENTS_FILE = "events.parquet"
 

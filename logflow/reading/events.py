@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from logflow import grammar
 from logflow.errnos import errno_text
-from logflow.records import FRAME_SHAPES, env_fields
+from logflow.reading import grammar
+from logflow.reading.records import FRAME_SHAPES, env_fields
 from logflow.schema import CFNETWORK_KINDS, EVENT_SCHEMA, OTHER, SUMMARY, UNKNOWN, UNPARSED
 
 NO_DATE = "1970-01-01"

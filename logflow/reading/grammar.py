@@ -465,11 +465,11 @@ def _rules(source: str, name: str, start: list[str]) -> tuple[list[Rule], list[T
 
 def _grammar_dir() -> Path:
     # A checkout keeps grammars/ beside the package; a wheel installs it inside the package.
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "grammars", here.parent / "grammars"):
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "grammars", package.parent / "grammars"):
         if candidate.is_dir():
             return candidate
-    msg = f"no grammars/ folder beside {here}"
+    msg = f"no grammars/ folder in or beside {package}"
     raise GrammarLoadError(msg)
 
 

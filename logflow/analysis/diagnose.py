@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from logflow import grammar
+from logflow.analysis.tree import NODE, PROCESS
 from logflow.errnos import (
     URL_ERROR_DOMAIN,
     errno_name,
@@ -21,8 +21,8 @@ from logflow.errnos import (
     url_error_name,
     url_error_text,
 )
-from logflow.events import root_of, wire_address
-from logflow.tree import NODE, PROCESS
+from logflow.reading import grammar
+from logflow.reading.events import root_of, wire_address
 
 # Changes to two or more connections, each within a second of the last, are one change of the
 # system's path.

@@ -31,8 +31,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 import polars as pl
 
-from logflow import grammar
-from logflow.inputs import MAX_LINE_CHARS, Block
+from logflow.reading import grammar
+from logflow.reading.inputs import MAX_LINE_CHARS, Block
 from logflow.schema import NETWORK_KINDS, UNKNOWN
 
 # Rows with a message that may hold a Network message further in when their envelope names no

@@ -1,7 +1,7 @@
 """Keep the events the connection trees are built from, tree by tree, in memory or on disk.
 
 The trees and every diagnosis read one connection tree at a time (a process's C8 and all
-under it), never two. So the rows they need (:func:`logflow.tree.tree_events`) are kept per
+under it), never two. So the rows they need (:func:`logflow.analysis.tree.tree_events`) are kept per
 tree: in memory while they are few, and once they pass :data:`SPILL_ROWS`, in Arrow IPC files
 in a temporary folder, hashed by (source, process, pid, root id) into :data:`PARTITIONS`
 partitions, so that no tree is ever split between two. The trees are then built a batch of
@@ -21,7 +21,7 @@ import polars as pl
 import pyarrow as pa
 
 from logflow.errors import OutputError
-from logflow.events import root_of
+from logflow.reading.events import root_of
 from logflow.schema import CONNECTION_KEY
 
 PARTITIONS = 64
@@ -68,7 +68,7 @@ class TreeEvents:
         self.close()
 
     def add(self, rows: pl.DataFrame) -> None:
-        """Keep ``rows`` (of :func:`logflow.tree.tree_events`)."""
+        """Keep ``rows`` (of :func:`logflow.analysis.tree.tree_events`)."""
         self.frames.append(rows)
         self.rows += rows.height
         # Once spilling, spill every chunk's rows at once: held, they would hold on to the

@@ -20,11 +20,12 @@ from typing import Any, TypeVar
 import click
 import polars as pl
 
-from logflow import diagnose, render
-from logflow import export as exporting
+from logflow.analysis import diagnose
 from logflow.errors import LogflowError
+from logflow.outputs import export as exporting
+from logflow.outputs import summary as render
+from logflow.outputs.report import Report
 from logflow.pipeline import Parsed, parse
-from logflow.report import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from logflow.tree import PROCESS
+from logflow.analysis.tree import PROCESS
 
 Line = tuple[str, str | None]
 """A line of text and the outcome it shows (for colour), or None."""

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from logflow import grammar
 from logflow.errnos import errno_code, errno_text, error_name, error_text
-from logflow.events import endpoint_host, parent_of, root_of, wire_address
+from logflow.reading import grammar
+from logflow.reading.events import endpoint_host, parent_of, root_of, wire_address
 from logflow.schema import CFNETWORK_KINDS, CONNECTION_KEY, NETWORK_KINDS
 
 NODE = CONNECTION_KEY

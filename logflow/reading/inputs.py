@@ -8,7 +8,7 @@ export (binary files, ``.logarchive`` bundles, ``.tracev3`` files, empty files) 
 skipped and reported.
 
 Files are read a block at a time (:data:`BLOCK_BYTES`), so that a file of any size is never
-in memory whole (:func:`logflow.records.record_chunks` cuts the blocks again where records
+in memory whole (:func:`logflow.reading.records.record_chunks` cuts the blocks again where records
 start; only a paste of bare messages, with no envelope or metadata line anywhere, offers no
 place to cut and is read whole).
 """
