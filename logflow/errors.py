@@ -19,6 +19,10 @@ class GrammarLoadError(LogflowError):
     """A grammar file that is missing or does not compile."""
 
 
+class FilterError(LogflowError):
+    """A filter value that means nothing: a time, an outcome, a connection id."""
+
+
 class OutputError(LogflowError):
     """A result that cannot be written where the user asked."""
 

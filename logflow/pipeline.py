@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 import polars as pl
 import pyarrow as pa
@@ -39,6 +39,7 @@ from logflow.analysis.diagnose import (
     proxy_failures,
     races,
 )
+from logflow.analysis.filters import Filters
 from logflow.analysis.partition import SPILL_ROWS, TreeEvents, writing_scratch
 from logflow.analysis.tree import (
     NODE,
@@ -48,7 +49,7 @@ from logflow.analysis.tree import (
     tls_stream_links,
     tree_events,
 )
-from logflow.errors import LogflowError, writing
+from logflow.errors import InputError, LogflowError, writing
 from logflow.reading.events import to_events
 from logflow.reading.inputs import BLOCK_BYTES, Block, Inputs, Skipped, Text, text_blocks
 from logflow.reading.records import UNKNOWN_ENVELOPE, group_records, record_chunks
@@ -63,8 +64,17 @@ MAX_EXAMPLES = 20
 T = TypeVar("T")
 R = TypeVar("R")
 
-Progress = Callable[[int], None]
-"""Called with the number of lines read so far, after each chunk."""
+
+class Progress(Protocol):
+    """Told how a parse is getting on: first the reading, then the building of the trees."""
+
+    def reading(self, done: int, total: int | None) -> None:
+        """``done`` bytes of the inputs read, of ``total`` (None: unknown, as of a pipe)."""
+
+    def building(self, done: int, total: int) -> None:
+        """The trees of ``done`` events built, of ``total``."""
+
+
 Keep = Literal["records", "none"]
 
 
@@ -125,12 +135,26 @@ class Parsed:
     unknown_envelope_examples: pl.DataFrame
     """The first of them: ``source``, ``line_no``, ``prefix``."""
     process_events: pl.DataFrame
-    """Network events per process: ``source``, ``process``, ``pid``, ``events``."""
+    """Network events per process: ``source``, ``process``, ``pid``, ``events``, the first
+    and last event's ``first_ts`` and ``last_ts``, and the ``utc_offset`` the log printed."""
     tables: Tables
     kept: pl.DataFrame | Path | None
     """Every record (in memory), the events written to a Parquet file, or nothing."""
     kept_other: bool = False
     """Whether the events written to a file include other and unparsed records."""
+
+    @property
+    def captures(self) -> pl.DataFrame:
+        """One row per input that held Network events: ``source``, ``events``, ``first_ts``,
+        ``last_ts`` and the ``utc_offset`` its clock printed (null: none, its times are as
+        printed), in the order read. A capture's start is where offsets like ``+30s`` count
+        from."""
+        return self.process_events.group_by("source", maintain_order=True).agg(
+            pl.col("events").sum(),
+            pl.col("first_ts").min(),
+            pl.col("last_ts").max(),
+            pl.col("utc_offset").drop_nulls().first(),
+        )
 
     @property
     def records(self) -> pl.DataFrame:
@@ -176,6 +200,30 @@ class Parsed:
         """The listeners table (:func:`logflow.analysis.diagnose.listeners`)."""
         return self._collected("listeners")
 
+    def require_network_events(self) -> Parsed:
+        """This parse, if its inputs held any Network-framework event (or any record that
+        did not parse, which may be one); else an :class:`~logflow.errors.InputError` saying
+        how to get some."""
+        if not any(self.kind_counts.get(kind) for kind in (*NETWORK_KINDS, UNPARSED)):
+            where = self.sources[0] if len(self.sources) == 1 else f"{len(self.sources)} files"
+            msg = (
+                f"found no Network-framework records in {where}; export them on the Mac with "
+                "log show --info --debug --predicate 'subsystem == \"com.apple.network\"'"
+            )
+            raise InputError(msg)
+        return self
+
+    def table(self, name: str, filters: Filters | None = None) -> pl.LazyFrame:
+        """Table ``name`` (one of :data:`TABLE_NAMES`), only the rows ``filters`` keep:
+        ``parsed.table("races", Filters(process="Weather"))``."""
+        table = self._collected(name)
+        if filters is None or not filters.picks_trees:
+            return table
+        if name == "connections":
+            return filters.connections(table, self.captures)
+        trees = filters.trees(self._collected("connections"), self.captures)
+        return filters.table(name, table, trees, self.captures)
+
     def _collected(self, name: str) -> pl.LazyFrame:
         # Collected once, in memory: a frame that outlives this object needs no files.
         cache = self.__dict__.setdefault("_tables_collected", {})
@@ -216,8 +264,13 @@ def parse(
     if isinstance(paths, (str, Path)):
         paths = [paths]
     inputs = Inputs(list(paths), block_bytes=block_bytes)
+    measure = None
+    if progress is not None:
+        total = inputs.total_bytes()
+        measure = lambda: (inputs.bytes_read(), total)  # noqa: E731
     return _parse_blocks(
         inputs.blocks(),
+        measure=measure,
         sources=inputs.sources,
         skipped=inputs.skipped,
         keep=keep,
@@ -271,8 +324,10 @@ def _parse_blocks(
     keep_other: bool = False,
     workers: int | None = None,
     progress: Progress | None = None,
+    measure: Callable[[], tuple[int, int | None]] | None = None,
     spill_rows: int = SPILL_ROWS,
 ) -> Parsed:
+    """Parse the blocks; ``measure`` says how much of the inputs is read, of how much."""
     if keep not in ("records", "none"):
         msg = f"keep must be 'records' or 'none', not {keep!r}"
         raise ValueError(msg)
@@ -282,12 +337,12 @@ def _parse_blocks(
             chunks = record_chunks(blocks)
             for digest in _in_parallel(collector.digest, chunks, workers):
                 collector.add(digest)
-                if progress is not None:
-                    progress(collector.lines_read)
+                if progress is not None and measure is not None:
+                    progress.reading(*measure())
             collector.finish()
         finally:
             collector.close()
-        return collector.parsed(sources=tuple(sources), skipped=tuple(skipped))
+        return collector.parsed(sources=tuple(sources), skipped=tuple(skipped), progress=progress)
 
 
 def _in_parallel(work: Callable[[T], R], items: Iterable[T], workers: int | None) -> Iterator[R]:
@@ -380,7 +435,12 @@ class _Collector:
             process_events=_compact(
                 records.filter(pl.col("kind").is_in(NETWORK_KINDS))
                 .group_by(PROCESS, maintain_order=True)
-                .agg(events=pl.len())
+                .agg(
+                    events=pl.len(),
+                    first_ts=pl.col("ts").min(),
+                    last_ts=pl.col("ts").max(),
+                    utc_offset=pl.col("utc_offset").drop_nulls().first(),
+                )
             ),
             tree_rows=tree_events(records.lazy()).collect(engine=ENGINE),
             events=events,
@@ -436,7 +496,13 @@ class _Collector:
             self.writer = None
             self._partial.unlink(missing_ok=True)
 
-    def parsed(self, *, sources: tuple[str, ...], skipped: tuple[Skipped, ...]) -> Parsed:
+    def parsed(
+        self,
+        *,
+        sources: tuple[str, ...],
+        skipped: tuple[Skipped, ...],
+        progress: Progress | None = None,
+    ) -> Parsed:
         kept: pl.DataFrame | Path | None = None
         if self.events_file is not None:
             kept = self.events_file
@@ -453,14 +519,19 @@ class _Collector:
             unknown_envelope_examples=pl.concat(self.unknown_examples).head(MAX_EXAMPLES),
             process_events=pl.concat(self.process_events)
             .group_by(PROCESS, maintain_order=True)
-            .agg(pl.col("events").sum()),
-            tables=_tables(self.trees),
+            .agg(
+                pl.col("events").sum(),
+                pl.col("first_ts").min(),
+                pl.col("last_ts").max(),
+                pl.col("utc_offset").drop_nulls().first(),
+            ),
+            tables=_tables(self.trees, progress),
             kept=kept,
             kept_other=self.event_kinds != NETWORK_KINDS,
         )
 
 
-def _tables(trees: TreeEvents) -> Tables:
+def _tables(trees: TreeEvents, progress: Progress | None = None) -> Tables:
     """The connections table and the diagnoses, built a batch of whole trees at a time.
 
     One batch after the other: Polars already spreads a batch's joins and groupings over the
@@ -471,9 +542,14 @@ def _tables(trees: TreeEvents) -> Tables:
     with writing_scratch():
         tables = Tables(Path(tempfile.mkdtemp(prefix="logflow-tables-")))
         weakref.finalize(tables, shutil.rmtree, tables.folder, ignore_errors=True)
-        for number, built in enumerate(map(_batch_tables, trees.batches())):
+        done = 0
+        for number, batch in enumerate(trees.batches()):
+            rows, built = _batch_tables(batch)
             for name, table in zip(TABLE_NAMES, built, strict=True):
                 table.write_ipc(tables.folder / f"{name}-{number:06d}.arrow")
+            done += rows
+            if progress is not None:
+                progress.building(done, trees.total_rows)
     return tables
 
 
@@ -520,12 +596,14 @@ def _sorted(frame: pl.DataFrame, by: tuple[str, ...]) -> pl.DataFrame:
     return pl.DataFrame([frame.drop_in_place(name).gather(order) for name in frame.columns])
 
 
-def _batch_tables(batch: pl.LazyFrame) -> tuple[pl.DataFrame, ...]:
-    """Connections, races, proxy failures, path changes and listeners of one batch of trees."""
+def _batch_tables(batch: pl.LazyFrame) -> tuple[int, tuple[pl.DataFrame, ...]]:
+    """The rows of one batch of trees, and its connections, races, proxy failures, path
+    changes and listeners."""
     # Read once, used by every table; a spilled partition comes back in many small pieces.
-    events = batch.collect(engine=ENGINE).rechunk().lazy()
+    collected = batch.collect(engine=ENGINE).rechunk()
+    events = collected.lazy()
     conns = connections(events).collect(engine=ENGINE)
-    return (
+    return collected.height, (
         conns,
         races(conns.lazy()).collect(engine=ENGINE),
         proxy_failures(events, conns.lazy()).collect(engine=ENGINE),

@@ -154,7 +154,8 @@ def test_client_and_server_logs_read_together_pair_each_inbound_connection() -> 
 def test_the_summary_has_a_listeners_section() -> None:
     result = CliRunner().invoke(cli, ["summary", str(SERVER), str(CLIENT)])
     assert result.exit_code == 0, result.output
-    assert "DeskServer[880] L1: 2 inbound connections, 1 probable also-ran (C2)" in result.output
+    listening = f"DeskServer[880] ({SERVER}) L1: 2 inbound connections, 1 probable also-ran (C2)"
+    assert listening in result.output
     assert "C2 came from Remote C1.1.1 (also-ran)" in result.output
     # The server's clients are not hosts anyone asked for.
     assert "192.168.1.20 (1)" not in result.output

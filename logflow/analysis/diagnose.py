@@ -41,7 +41,8 @@ def races(connections: pl.LazyFrame) -> pl.LazyFrame:
     """One row per parent whose attempt had rivals: two or more children, or addresses its
     resolver added (`Adding endpoint handler for IPv4#…`) beyond the ones it tried.
 
-    Columns: the parent's key, ``children`` (ids in start order), ``start_offsets_s`` (each
+    Columns: the parent's key, ``first_ts`` (when its first attempt started; null when it
+    tried none), ``children`` (ids in start order), ``start_offsets_s`` (each
     child's start after the first), ``families`` (the address family of each child), ``winner_id``
     (null when none won), ``also_rans``, ``not_started`` (the endpoints Happy Eyeballs had in
     hand and never tried: added and never attempted, or cancelled while still ``initial``),
@@ -109,6 +110,7 @@ def races(connections: pl.LazyFrame) -> pl.LazyFrame:
         .select(
             *PROCESS,
             "parent_id",
+            pl.col("first_start").alias("first_ts"),
             "children",
             "start_offsets_s",
             "families",

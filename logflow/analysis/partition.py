@@ -76,6 +76,11 @@ class TreeEvents:
         if self.folder is not None or self.rows > self.spill_rows:
             self._spill()
 
+    @property
+    def total_rows(self) -> int:
+        """The rows kept, in memory and on disk."""
+        return self.rows + sum(self.rows_in)
+
     def batches(self) -> Iterator[pl.LazyFrame]:
         """All rows kept, in batches that each hold whole trees; the rows of a tree in the
         order they were added."""

@@ -8,12 +8,8 @@ bad flags are click usage errors (exit 2).
 from __future__ import annotations
 
 import functools
-import json
-import os
-import shutil
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,15 +17,17 @@ import click
 import polars as pl
 
 from logflow.analysis import diagnose
+from logflow.analysis.filters import Filters
+from logflow.cli import terminal
+from logflow.cli.options import Output, filter_options, output_options, paths_argument, quiet_option
 from logflow.errors import LogflowError
 from logflow.outputs import export as exporting
-from logflow.outputs import summary as render
+from logflow.outputs import machine, tables, trees
+from logflow.outputs import summary as summaries
 from logflow.outputs.report import Report
 from logflow.pipeline import Parsed, parse
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-OUTCOME_COLOURS = {"won": "green", "failed": "red", "also-ran": "yellow", "open": "cyan"}
 
 
 def reports_errors(command: F) -> F:
@@ -43,19 +41,6 @@ def reports_errors(command: F) -> F:
             raise click.ClickException(str(err)) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-def paths_argument(command: F) -> F:
-    """The PATHS argument every command takes."""
-    return click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True))(
-        command
-    )
-
-
-def table_format(command: F) -> F:
-    """``--json`` / ``--csv`` for commands that print a table."""
-    command = click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")(command)
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -103,6 +88,8 @@ def cli() -> None:
     is_flag=True,
     help="Keep other subsystems' records and unparsed records in events.parquet.",
 )
+@quiet_option
+@output_options
 @reports_errors
 def export(
     paths: tuple[str, ...],
@@ -110,17 +97,19 @@ def export(
     report_path: Path | None,
     strict: bool,
     keep_other: bool,
+    quiet: bool,
+    output: Output,
 ) -> None:
     """Parse log exports into Parquet tables in OUT.
 
     Writes events.parquet (one row per Network-framework record), connections.parquet,
-    races.parquet, proxy_failures.parquet, path_changes.parquet and listeners.parquet. A
-    run that fails leaves no new OUT folder behind.
+    races.parquet, proxy_failures.parquet, path_changes.parquet and listeners.parquet, every
+    row of them (filter in the notebook). A run that fails leaves no new OUT folder behind.
 
     PATHS are files, folders (every .log .txt .ndjson .jsonl .json .tsv .text .csv file in them,
     gzip'd or not), or - for standard input. Every input line is accounted for: it is part
     of a Network event, of another subsystem's record, of `log`'s preamble or trailer, or it
-    is reported as unparsed.
+    is reported as unparsed. --json and --csv print that account for a program.
 
     Exit status: 0 on success, 1 on bad input (or unparsed records with --strict), 2 on a
     usage error.
@@ -132,134 +121,143 @@ def export(
       log stream --style ndjson --predicate 'subsystem == "com.apple.network"' \\
           | logflow export - -o out/
     """
-    with _progress() as progress:
+    with terminal.progress(quiet=quiet) as progress:
         parsed, written = exporting.export(paths, out_dir, keep_other=keep_other, progress=progress)
     report = Report.of(parsed)
     if report_path is not None:
         exporting.write_report(report, report_path)
-    click.echo(report.account())
-    click.echo(f"Wrote {', '.join(p.name for p in written)} to {out_dir}.")
+    if output.format == "json":
+        click.echo(machine.json_object(report.to_dict()))
+    elif output.format == "csv":
+        click.echo(machine.csv_text(pl.DataFrame([report.counts()])), nl=False)
+    else:
+        click.echo(report.account())
+        click.echo(f"Wrote {', '.join(p.name for p in written)} to {out_dir}.")
     _notes(report)
     sys.exit(report.exit_code(strict=strict))
 
 
 @cli.command()
 @paths_argument
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@filter_options
+@output_options
+@quiet_option
 @reports_errors
-def summary(paths: tuple[str, ...], as_json: bool) -> None:
-    """One screen about the logs: processes, connections and their outcomes, races and
-    their also-rans, failures by error, proxy failures, path changes, listeners and what
-    they accepted, busiest hosts.
+def summary(paths: tuple[str, ...], filters: Filters, output: Output, quiet: bool) -> None:
+    """One screen about the logs: the capture, its processes, connections and attempts and
+    their outcomes, races (winners and also-rans), failures by error, proxy failures, path
+    changes, listeners and what they accepted, busiest hosts.
+
+    --json prints it all as one object, no list cut; --csv prints a row per process.
 
     \b
-    Example:
+    Examples:
       logflow summary sample_logs/logshow-default-race.log
+      logflow summary net.log --process Safari --since +30s
     """
-    parsed = _parse(paths)
-    data = render.summary_data(
-        parsed.process_events,
-        parsed.connections().collect(),
-        parsed.races().collect(),
-        parsed.proxy_failures().collect(),
-        parsed.path_changes().collect(),
-        parsed.listeners().collect(),
+    parsed = _parse(paths, quiet=quiet)
+    data = summaries.summary_data(
+        parsed.captures,
+        parsed.process_events.filter(filters.process_expr()),
+        *(parsed.table(name, filters).collect() for name in summaries.TABLES),
     )
-    if as_json:
-        click.echo(json.dumps(data, indent=2, default=str))
+    if output.format == "json":
+        click.echo(machine.json_object(data))
+    elif output.format == "csv":
+        click.echo(machine.csv_text(pl.DataFrame(data["processes"])), nl=False)
     else:
-        click.echo(render.summary_text(data, width=shutil.get_terminal_size().columns))
+        screen = terminal.screen(output.color)
+        click.echo(summaries.summary_text(data, width=screen.width))
     _notes(Report.of(parsed))
 
 
 @cli.command()
 @paths_argument
+@filter_options
 @click.option(
-    "--conn",
-    "conn_id",
-    callback=lambda ctx, param, value: _conn_id(value),
-    help="Only the tree that holds this connection: C8, C8.1.2 (or 2016's 8).",
+    "--failed", is_flag=True, help="Only trees where an attempt failed (--outcome failed)."
 )
-@click.option("--process", "process", help="Only this process (its name).")
-@click.option("--failed", is_flag=True, help="Only trees where an attempt failed.")
-@click.option(
-    "--color/--no-color",
-    default=None,
-    help="Colour the outcomes. Default: on a terminal, unless NO_COLOR is set.",
-)
+@output_options
+@quiet_option
 @reports_errors
 def tree(
-    paths: tuple[str, ...],
-    conn_id: str | None,
-    process: str | None,
-    failed: bool,
-    color: bool | None,
+    paths: tuple[str, ...], filters: Filters, failed: bool, output: Output, quiet: bool
 ) -> None:
-    """The connection trees: every connection, its attempts, their outcome, endpoint, mode,
-    timing and error. Coloured on a terminal, plain in a pipe or with NO_COLOR.
+    """The connection trees: every connection and its attempts, a line each: id, endpoint,
+    mode, OUTCOME, when it started (and how long after its root), how long it took, when it
+    was ready, the bytes it moved, its rtt, its error. Trees come by file, process, then
+    start; coloured by outcome on a terminal.
+
+    --json and --csv print one flat row per connection, in the order drawn (each with its
+    depth and parent_id).
 
     \b
     Examples:
       logflow tree sample_logs/logshow-default-race.log
       logflow tree sample_logs/logstream-compact-refused.log --failed
-      logflow tree net.log --process Safari --conn C8
+      logflow tree net.log --process safari --conn C8.1.1:2
     """
-    conns = _parse(paths).connections()
-    if conn_id is not None:
-        conns = conns.filter(pl.col("root_id") == conn_id.split(".")[0])
-    if process is not None:
-        conns = conns.filter(pl.col("process") == process)
     if failed:
-        trees = ["source", "process", "pid", "root_id"]
-        conns = conns.filter((pl.col("outcome") == "failed").any().over(trees))
-    lines = render.tree_lines(conns.collect())
-    if not lines:
-        click.echo("No connections match.", err=True)
-    if color is None and os.environ.get("NO_COLOR"):
-        color = False  # https://no-color.org: any non-empty value
-    for text, outcome in lines:
-        click.echo(click.style(text, fg=OUTCOME_COLOURS.get(outcome or "")), color=color)
+        filters = Filters(**{**filters.__dict__, "outcome": "failed"})
+    parsed = _parse(paths, quiet=quiet)
+    conns = parsed.table("connections", filters).collect()
+    if output.format != "text":
+        _print_machine(trees.in_tree_order(conns, list(parsed.sources)), output)
+        return
+    if conns.is_empty():
+        click.echo(_nothing("connections", parsed, filters), err=True)
+        return
+    screen = terminal.screen(output.color)
+    for text, outcome in trees.tree_lines(
+        conns, parsed.captures, list(parsed.sources), width=screen.width
+    ):
+        fg = tables.OUTCOME_COLOURS.get(outcome or "")
+        click.echo(click.style(text, fg=fg) if screen.color and fg else text, color=screen.color)
 
 
-def _conn_id(value: str | None) -> str | None:
-    """`C8.1.2`, `c8.1.2` and 2016's `8.1.2`, as `C8.1.2`."""
-    if value is None:
-        return None
-    digits = value[1:] if value[:1] in "Cc" else value
-    if not digits or not all(part.isdecimal() for part in digits.split(".")):
-        msg = f"{value!r} is not a connection id like C8 or C8.1.2"
-        raise click.BadParameter(msg)
-    return "C" + digits
-
-
-def _table_command(name: str, table: Callable[[Parsed], pl.LazyFrame], doc: str) -> None:
-    @cli.command(name=name, help=doc)
+def _table_command(name: str, doc: str) -> None:
+    @cli.command(name=tables.VIEWS[name].command, help=doc)
     @paths_argument
-    @table_format
+    @filter_options
+    @output_options
+    @quiet_option
     @reports_errors
-    def command(paths: tuple[str, ...], as_json: bool, as_csv: bool) -> None:
-        _print_table(table(_parse(paths)).collect(), as_json=as_json, as_csv=as_csv)
+    def command(paths: tuple[str, ...], filters: Filters, output: Output, quiet: bool) -> None:
+        parsed = _parse(paths, quiet=quiet)
+        _print_table(name, parsed.table(name, filters).collect(), parsed, filters, output)
 
 
-def _print_table(frame: pl.DataFrame, *, as_json: bool, as_csv: bool) -> None:
-    if as_json and as_csv:
-        msg = "choose one of --json and --csv"
-        raise click.UsageError(msg)
-    if as_json:
-        click.echo(frame.write_ndjson(), nl=False)
-    elif as_csv:
-        # CSV has no lists: a list becomes its items, space-separated.
-        lists = pl.selectors.by_dtype(pl.List)
-        flat = frame.with_columns(lists.cast(pl.List(pl.String)).list.join(" "))
-        click.echo(flat.write_csv(), nl=False)
+def _print_table(
+    name: str, table: pl.DataFrame, parsed: Parsed, filters: Filters, output: Output
+) -> None:
+    """A table for people (fitted to the terminal, or whole in a pipe) or for programs."""
+    if output.format != "text":
+        _print_machine(table, output)
+    elif table.is_empty():
+        click.echo(_nothing(name, parsed, filters))
     else:
-        with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
-            click.echo(frame)
+        screen = terminal.screen(output.color)
+        view = tables.cells_of(name, table, parsed.captures)
+        outcome = tables.VIEWS[name].outcome
+        click.echo(tables.render(view, screen, outcome=outcome), color=screen.color)
+
+
+def _print_machine(table: pl.DataFrame, output: Output) -> None:
+    text = machine.json_lines(table) if output.format == "json" else machine.csv_text(table)
+    click.echo(text, nl=False)
+
+
+def _nothing(name: str, parsed: Parsed, filters: Filters) -> str:
+    """``No races in net.log.``, saying when the filters left none."""
+    noun = tables.VIEWS[name].noun if name in tables.VIEWS else name
+    found = tables.nothing_found(noun, list(parsed.sources))
+    return found[:-1] + " that the filters keep." if filters.picks_trees else found
 
 
 @cli.command()
 @paths_argument
-@table_format
+@filter_options
+@output_options
 @click.option(
     "--wireshark",
     "wireshark",
@@ -272,10 +270,14 @@ def _print_table(frame: pl.DataFrame, *, as_json: bool, as_csv: bool) -> None:
     flag_value="won",
     help="Print a Wireshark display filter that selects the winners' packets instead.",
 )
+@quiet_option
 @reports_errors
-def races(paths: tuple[str, ...], as_json: bool, as_csv: bool, wireshark: str | None) -> None:
-    """Every Happy Eyeballs race: the attempts under one parent, the winner, the also-rans,
-    and the addresses the resolver had in hand but never tried.
+def races(
+    paths: tuple[str, ...], filters: Filters, output: Output, wireshark: str | None, quiet: bool
+) -> None:
+    """Every Happy Eyeballs race: the attempts under one parent, the winner (how long it
+    took to connect, and by how much it beat the next), the also-rans, and the addresses
+    the resolver had in hand but never tried.
 
     With --wireshark, a display filter for a packet trace taken at the same time: each
     also-ran by the addresses and ports the log gives (hashed and <private> ones are left
@@ -287,11 +289,15 @@ def races(paths: tuple[str, ...], as_json: bool, as_csv: bool, wireshark: str | 
       logflow races sample_logs/console-client-local-race.tsv.log --wireshark
       tshark -r trace.pcapng -Y "$(logflow races net.log --wireshark-winners)"
     """
-    parsed = _parse(paths)
+    parsed = _parse(paths, quiet=quiet)
     if wireshark is None:
-        _print_table(parsed.races().collect(), as_json=as_json, as_csv=as_csv)
+        _print_table("races", parsed.table("races", filters).collect(), parsed, filters, output)
         return
-    text, unaddressed = diagnose.wireshark_filter(parsed.connections(), wireshark)
+    if output.format != "text":
+        msg = "--wireshark prints a display filter: no --json or --csv with it"
+        raise click.UsageError(msg)
+    connections = parsed.table("connections", filters)
+    text, unaddressed = diagnose.wireshark_filter(connections, wireshark)
     noun = "also-ran" if wireshark == "also-ran" else "winner"
     if unaddressed:
         attempts = f"{unaddressed} {noun}{'s' if unaddressed > 1 else ''}"
@@ -303,8 +309,7 @@ def races(paths: tuple[str, ...], as_json: bool, as_csv: bool, wireshark: str | 
 
 
 _table_command(
-    "proxies",
-    Parsed.proxy_failures,
+    "proxy_failures",
     """Every failed proxy attempt, its error, and whether the connection fell back to direct.
 
     \b
@@ -313,21 +318,19 @@ _table_command(
     """,
 )
 _table_command(
-    "paths",
-    Parsed.path_changes,
+    "path_changes",
     """Every change of a connection's path: status, interface, viability, migration, and
     what any other path event changed (address families, DNS, LQM, ...); changes that hit
-    several connections within a second share a system_change number.
+    several connections within a second share a system-wide number.
 
     \b
     Examples:
       logflow paths sample_logs/xcode15-metadata.log --csv
-      logflow paths sample_logs/console-network-change.tsv.log --json
+      logflow paths sample_logs/console-network-change.tsv.log --since +2s
     """,
 )
 _table_command(
     "listeners",
-    Parsed.listeners,
     """Every listener ([L1]) in a server's log: its inbound connections handled and what
     failed. The inbound connections are in `logflow tree` and the connections table
     (inbound, probable_also_ran, and client_attempt when the client's log is read too).
@@ -339,30 +342,10 @@ _table_command(
 )
 
 
-def _parse(paths: tuple[str, ...]) -> Parsed:
+def _parse(paths: tuple[str, ...], *, quiet: bool) -> Parsed:
     """Parse for a command that prints tables: keep the trees, not the records."""
-    with _progress() as progress:
-        return parse(paths, keep="none", progress=progress)
-
-
-@contextmanager
-def _progress() -> Iterator[Callable[[int], None] | None]:
-    """A line on stderr counting the lines read, on a terminal only; cleared when done."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    shown = False
-
-    def show(lines: int) -> None:
-        nonlocal shown
-        shown = True
-        click.echo(f"\r  read {lines:,} lines", err=True, nl=False)
-
-    try:
-        yield show
-    finally:
-        if shown:
-            click.echo("\r\033[K", err=True, nl=False)
+    with terminal.progress(quiet=quiet) as progress:
+        return parse(paths, keep="none", progress=progress).require_network_events()
 
 
 def _notes(report: Report) -> None:

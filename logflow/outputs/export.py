@@ -27,7 +27,7 @@ def export(
     try:
         parsed = parse(
             paths, keep="none", events_file=events_file, keep_other=keep_other, **options
-        )
+        ).require_network_events()
         return parsed, [events_file, *write_tables(parsed, out_dir)]
     except BaseException:
         # A run that fails leaves no folder of its own behind (an interrupt included).

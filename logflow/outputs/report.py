@@ -74,6 +74,10 @@ class Report:
             text += f" {self.decode_errors:,} bytes did not decode and were replaced."
         return text
 
+    def counts(self) -> dict[str, int]:
+        """The report's counts alone, without its examples: one flat row."""
+        return {k: v for k, v in self.to_dict().items() if isinstance(v, int)}
+
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data."""
         return asdict(self)

@@ -117,6 +117,8 @@ class Inputs:
     read: set[Path] = field(default_factory=set)
     """The files read so far, resolved: a file named twice (or in a folder named too) is read
     once."""
+    _finished_bytes: int = 0
+    _reader: _BlockReader | None = None
 
     def blocks(self) -> Iterator[Block]:
         """Every input's lines, a block at a time, inputs in the order named."""
@@ -148,13 +150,16 @@ class Inputs:
         try:
             stream = _open(path)
             try:
-                for text, decode_errors, last in _decoded(stream, source, self.block_bytes):
+                self._reader = _BlockReader(stream, source, self.block_bytes)
+                for text, decode_errors, last in _decoded(self._reader):
                     lines = _split_lines(text)
                     if first_line == 1:
                         self.sources.append(source)
                     yield Block(source, first_line, lines, decode_errors, last)
                     first_line += lines.len()
             finally:
+                self._finished_bytes += self._reader.position() if self._reader else 0
+                self._reader = None
                 if path != STDIN:  # standard input stays open for whoever reads it next
                     stream.close()
         except _Unreadable as err:
@@ -166,22 +171,32 @@ class Inputs:
         return True
 
     def _folder_files(self, folder: Path) -> list[Path]:
-        files = []
-        for path in sorted(folder.rglob("*")):
-            inside = path.relative_to(folder).parts
-            if any(part.startswith(".") for part in inside) or not path.is_file():
-                continue
-            if any(Path(part).suffix in ARCHIVE_SUFFIXES for part in inside):
-                archive = folder.joinpath(*inside[: _archive_depth(inside) + 1])
-                note = Skipped(str(archive), _archive_message(archive))
-                if note not in self.skipped:
-                    self.skipped.append(note)
-                continue
-            if path.name.lower().removesuffix(".gz").endswith(LOG_SUFFIXES):
-                files.append(path)
+        files, archives = _folder_contents(folder)
+        for archive in archives:
+            note = Skipped(str(archive), _archive_message(archive))
+            if note not in self.skipped:  # a folder named twice
+                self.skipped.append(note)
         if not files:
             raise InputError(self._no_log_files(folder))
         return files
+
+    def total_bytes(self) -> int | None:
+        """The size of every file to read, as stored (gzip'd or not); None when standard
+        input is among them, whose size no one knows."""
+        total = 0
+        for raw in self.paths:
+            path = Path(raw)
+            if str(raw) == STDIN:
+                return None
+            files = _folder_contents(path)[0] if path.is_dir() else [path]
+            total += sum(f.stat().st_size for f in files if f.is_file())
+        return total
+
+    def bytes_read(self) -> int:
+        """How much of the inputs was read so far, as stored: what :meth:`total_bytes`
+        counts."""
+        current = self._reader.position() if self._reader is not None else 0
+        return self._finished_bytes + current
 
     def _no_log_files(self, folder: Path) -> str:
         found = f"; {self.skipped[0].path}: {self.skipped[0].reason}" if self.skipped else ""
@@ -225,9 +240,9 @@ def _open(path: Path | str) -> BinaryIO:
         raise _Unreadable(str(path), f"cannot read: {exc.strerror}") from None
 
 
-def _decoded(stream: BinaryIO, source: str, block_bytes: int) -> Iterator[tuple[str, int, bool]]:
+def _decoded(raw: _BlockReader) -> Iterator[tuple[str, int, bool]]:
     """The text of a stream in blocks that end at a line end: (text, bad bytes, last)."""
-    raw = _BlockReader(stream, source, block_bytes)
+    source = raw.source
     first = raw.read()
     utf16 = first[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
     if not utf16 and b"\x00" in first[:BINARY_PROBE_BYTES]:
@@ -283,6 +298,8 @@ class _BlockReader:
         self.source = source
         self.block_bytes = block_bytes
         self.done = False
+        self.raw = stream
+        self.consumed = 0
         magic = stream.peek(2)[:2] if hasattr(stream, "peek") else b""
         self.stream: BinaryIO = gzip.GzipFile(fileobj=stream) if magic == b"\x1f\x8b" else stream
 
@@ -301,7 +318,15 @@ class _BlockReader:
                 raise _Unreadable(self.source, f"cannot read: {exc}") from None
             raise _Unreadable(self.source, f"damaged gzip file ({exc})") from None
         self.done = len(data) < self.block_bytes
+        self.consumed += len(data)
         return data
+
+    def position(self) -> int:
+        """The bytes read of the stream as stored; of a pipe, the bytes read of it."""
+        try:
+            return self.raw.tell()
+        except (OSError, ValueError):
+            return self.consumed
 
 
 class _CountingDecoder:
@@ -332,6 +357,24 @@ def _count_replaced(error: UnicodeError) -> tuple[str, int]:
     assert isinstance(error, UnicodeDecodeError)
     _CountingDecoder.decoding.now.errors += error.end - error.start
     return "\ufffd", error.end
+
+
+def _folder_contents(folder: Path) -> tuple[list[Path], list[Path]]:
+    """A folder's log files, and the unified-log archives in it, in name order; what is
+    hidden (a name starting with a dot, at any depth) is neither."""
+    files, archives = [], []
+    for path in sorted(folder.rglob("*")):
+        inside = path.relative_to(folder).parts
+        if any(part.startswith(".") for part in inside) or not path.is_file():
+            continue
+        if any(Path(part).suffix in ARCHIVE_SUFFIXES for part in inside):
+            archive = folder.joinpath(*inside[: _archive_depth(inside) + 1])
+            if archive not in archives:
+                archives.append(archive)
+            continue
+        if path.name.lower().removesuffix(".gz").endswith(LOG_SUFFIXES):
+            files.append(path)
+    return files, archives
 
 
 def _archive_depth(parts: tuple[str, ...]) -> int:

@@ -1,0 +1,147 @@
+"""The options several commands share, each defined once: the paths, the filters, the output
+format and colour, quiet."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+import click
+
+from logflow.analysis.filters import Filters, Moment, connection_id, moment
+from logflow.analysis.tree import OUTCOMES
+from logflow.errors import FilterError
+
+F = TypeVar("F", bound=Callable[..., Any])
+Format = Literal["text", "json", "csv"]
+
+
+@dataclass(frozen=True)
+class Output:
+    """How a command prints its answer: for people (``text``, coloured or not; None: as the
+    terminal allows) or for programs."""
+
+    format: Format = "text"
+    color: bool | None = None
+
+
+def paths_argument(command: F) -> F:
+    """The PATHS argument every command takes."""
+    return click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True))(
+        command
+    )
+
+
+def _converted(convert: Callable[[str], Any]) -> Callable[..., Any]:
+    """A click callback: ``convert`` the value, its error a usage error naming the option."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+        if value is None:
+            return None
+        try:
+            return convert(value)
+        except FilterError as err:
+            raise click.BadParameter(str(err)) from None
+
+    return callback
+
+
+def filter_options(command: F) -> F:
+    """``--process``, ``--conn``, ``--host``, ``--outcome``, ``--since``, ``--until``, given
+    to the command as one ``filters``."""
+
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any,
+        process: str | None,
+        conn: str | None,
+        host: str | None,
+        outcome: str | None,
+        since: Moment | None,
+        until: Moment | None,
+        **kwargs: Any,
+    ) -> Any:
+        filters = Filters(process, conn, host, outcome, since, until)
+        return command(*args, filters=filters, **kwargs)
+
+    options = [
+        click.option(
+            "--process",
+            metavar="NAME",
+            help="Only this process: its name in any case (safari), Name[pid], or a pid.",
+        ),
+        click.option(
+            "--conn",
+            metavar="ID",
+            callback=_converted(connection_id),
+            help="Only the tree that holds this connection: C8, C8.1.2, C8.1.1:2 as logged, "
+            "2016's 8.1.2; or a listener, L1.",
+        ),
+        click.option(
+            "--host",
+            metavar="TEXT",
+            help="Only trees with a connection to a host or address containing TEXT.",
+        ),
+        click.option(
+            "--outcome",
+            type=click.Choice(list(OUTCOMES)),
+            help="Only trees in which a connection ended so.",
+        ),
+        click.option(
+            "--since",
+            metavar="TIME",
+            callback=_converted(moment),
+            help="Only what happened from TIME: as the log's clock prints it (09:41:07, "
+            "'2025-03-14 09:41'), or after the capture's start (+30s, +1m30s, +500ms).",
+        ),
+        click.option(
+            "--until",
+            metavar="TIME",
+            callback=_converted(moment),
+            help="Only what happened until TIME (as --since).",
+        ),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper  # type: ignore[return-value]
+
+
+def output_options(command: F) -> F:
+    """``--json``, ``--csv`` and ``--color/--no-color``, given to the command as one
+    ``output``."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, as_json: bool, as_csv: bool, color: bool | None, **kwargs: Any) -> Any:
+        if as_json and as_csv:
+            msg = "choose one of --json and --csv"
+            raise click.UsageError(msg)
+        format: Format = "json" if as_json else "csv" if as_csv else "text"
+        return command(*args, output=Output(format, color), **kwargs)
+
+    wrapper = click.option(
+        "--color/--no-color",
+        default=None,
+        help="Colour the outcomes. Default: on a terminal, unless NO_COLOR is set.",
+    )(wrapper)
+    wrapper = click.option(
+        "--csv",
+        "as_csv",
+        is_flag=True,
+        help="Print CSV: a header, a row a line; lists and structs as JSON text.",
+    )(wrapper)
+    wrapper = click.option(
+        "--json", "as_json", is_flag=True, help="Print JSON: one object a line, nulls kept."
+    )(wrapper)
+    return wrapper  # type: ignore[return-value]
+
+
+def quiet_option(command: F) -> F:
+    """``-q/--quiet``: no progress on stderr."""
+    return click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        help="Show no progress while reading (it shows only on a terminal).",
+    )(command)
