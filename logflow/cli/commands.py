@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -251,7 +252,9 @@ def _nothing(name: str, parsed: Parsed, filters: Filters) -> str:
     """``No races in net.log.``, saying when the filters left none."""
     noun = tables.VIEWS[name].noun if name in tables.VIEWS else name
     found = tables.nothing_found(noun, list(parsed.sources))
-    return found[:-1] + " that the filters keep." if filters.picks_trees else found
+    found = found[:-1] + " that the filters keep." if filters.picks_trees else found
+    width = terminal.screen(None).width
+    return found if width is None else textwrap.fill(found, width, break_on_hyphens=False)
 
 
 @cli.command()

@@ -77,7 +77,7 @@ def _races() -> dict[str, pl.Expr]:
         pl.format("by {}", cells.duration(pl.col("margin_s"))),
         separator=" ",
         ignore_nulls=True,
-    )
+    ).replace("", None)
     return {
         "Parent": pl.col("parent_id"),
         "Started": at("first_ts"),
@@ -93,7 +93,7 @@ def _races() -> dict[str, pl.Expr]:
 def _race_attempts(races: pl.DataFrame) -> pl.DataFrame:
     """Each race's attempts with their address families: ``C8.1.1 ipv6, C8.1.2 ipv4``."""
     attempts = (
-        races.select(pl.int_range(pl.len()).alias("race"), "children", "families")
+        races.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("race"), "children", "families")
         .explode("children", "families")
         .group_by("race", maintain_order=True)
         .agg(
@@ -102,7 +102,13 @@ def _race_attempts(races: pl.DataFrame) -> pl.DataFrame:
             ).drop_nulls()
         )
     )
-    return races.with_columns(attempts=attempts["attempts"])
+    # A race of addresses none of which was tried has no attempts: an empty list.
+    return (
+        races.with_row_index("race")
+        .join(attempts, on="race", how="left", maintain_order="left")
+        .with_columns(pl.col("attempts").fill_null(pl.lit([], pl.List(pl.String))))
+        .drop("race")
+    )
 
 
 def _proxies() -> dict[str, pl.Expr]:

@@ -186,7 +186,9 @@ def tree_lines(
         if key != heading:
             heading = key
             source, process, pid = key
-            lines.append((f"{cells.name_of(process, pid)}  {source}", None))
+            named = [cells.name_of(process, pid), source]
+            heading_lines = ["  ".join(named)] if width is None else _packed(named, width, "", "  ")
+            lines.extend((text, None) for text in heading_lines)
         fields = [str(row[f]) for f in FIELDS if row[f] is not None]
         first, rest = rail
         if width is None:
