@@ -149,12 +149,7 @@ class Parsed:
         ``last_ts`` and the ``utc_offset`` its clock printed (null: none, its times are as
         printed), in the order read. A capture's start is where offsets like ``+30s`` count
         from."""
-        return self.process_events.group_by("source", maintain_order=True).agg(
-            pl.col("events").sum(),
-            pl.col("first_ts").min(),
-            pl.col("last_ts").max(),
-            pl.col("utc_offset").drop_nulls().first(),
-        )
+        return self.process_events.group_by("source", maintain_order=True).agg(_merged_spans())
 
     @property
     def records(self) -> pl.DataFrame:
@@ -264,13 +259,9 @@ def parse(
     if isinstance(paths, (str, Path)):
         paths = [paths]
     inputs = Inputs(list(paths), block_bytes=block_bytes)
-    measure = None
-    if progress is not None:
-        total = inputs.total_bytes()
-        measure = lambda: (inputs.bytes_read(), total)  # noqa: E731
     return _parse_blocks(
         inputs.blocks(),
-        measure=measure,
+        measure=inputs.position if progress is not None else None,
         sources=inputs.sources,
         skipped=inputs.skipped,
         keep=keep,
@@ -519,16 +510,22 @@ class _Collector:
             unknown_envelope_examples=pl.concat(self.unknown_examples).head(MAX_EXAMPLES),
             process_events=pl.concat(self.process_events)
             .group_by(PROCESS, maintain_order=True)
-            .agg(
-                pl.col("events").sum(),
-                pl.col("first_ts").min(),
-                pl.col("last_ts").max(),
-                pl.col("utc_offset").drop_nulls().first(),
-            ),
+            .agg(_merged_spans()),
             tables=_tables(self.trees, progress),
             kept=kept,
             kept_other=self.event_kinds != NETWORK_KINDS,
         )
+
+
+def _merged_spans() -> list[pl.Expr]:
+    """Counts and spans of events (``events``, ``first_ts``, ``last_ts``, ``utc_offset``)
+    of several parts, as one."""
+    return [
+        pl.col("events").sum(),
+        pl.col("first_ts").min(),
+        pl.col("last_ts").max(),
+        pl.col("utc_offset").drop_nulls().first(),
+    ]
 
 
 def _tables(trees: TreeEvents, progress: Progress | None = None) -> Tables:

@@ -31,13 +31,11 @@ OFFSET = re.compile(
 CLOCK = re.compile(
     r"^(?:(?P<date>\d{4}-\d{2}-\d{2})[ T])?(?P<time>\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$"
 )
-# Each table, the column that names its connection and the one that says when.
+# Each table of moments in a tree: the column that names its connection, the one that says when.
 TABLE_COLUMNS = {
-    "connections": ("conn_id", None),
     "races": ("parent_id", "first_ts"),
     "proxy_failures": ("conn_id", "ts"),
     "path_changes": ("conn_id", "ts"),
-    "listeners": (None, "first_ts"),
 }
 
 
@@ -182,19 +180,16 @@ class Filters:
         """The rows of table ``name`` in the trees picked (:meth:`trees`), in the span asked."""
         if not self.picks_trees:
             return table
-        conn, when = TABLE_COLUMNS[name]
         if name == "listeners":
             table = table.filter(self.process_expr())
             if self.conn is not None and self.conn.startswith("L"):
                 table = table.filter(pl.col("listener_id") == self.conn)
             return self._in_span(table, "first_ts", "last_ts", captures)
-        assert conn is not None
+        conn, when = TABLE_COLUMNS[name]
         table = table.with_columns(root_id=root_of(pl.col(conn))).join(
             trees, on=list(TREE), how="semi", nulls_equal=True
         )
-        if when is not None:
-            table = self._in_span(table, when, when, captures)
-        return table.drop("root_id")
+        return self._in_span(table, when, when, captures).drop("root_id")
 
     def _in_span(
         self, frame: pl.LazyFrame, first: str, last: str, captures: pl.DataFrame

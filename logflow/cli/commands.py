@@ -7,9 +7,9 @@ bad flags are click usage errors (exit 2).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -157,11 +157,7 @@ def summary(paths: tuple[str, ...], filters: Filters, output: Output, quiet: boo
       logflow summary net.log --process Safari --since +30s
     """
     parsed = _parse(paths, quiet=quiet)
-    data = summaries.summary_data(
-        parsed.captures,
-        parsed.process_events.filter(filters.process_expr()),
-        *(parsed.table(name, filters).collect() for name in summaries.TABLES),
-    )
+    data = summaries.summarize(parsed, filters)
     if output.format == "json":
         click.echo(machine.json_object(data))
     elif output.format == "csv":
@@ -199,7 +195,7 @@ def tree(
       logflow tree net.log --process safari --conn C8.1.1:2
     """
     if failed:
-        filters = Filters(**{**filters.__dict__, "outcome": "failed"})
+        filters = dataclasses.replace(filters, outcome="failed")
     parsed = _parse(paths, quiet=quiet)
     conns = parsed.table("connections", filters).collect()
     if output.format != "text":
@@ -251,10 +247,9 @@ def _print_machine(table: pl.DataFrame, output: Output) -> None:
 def _nothing(name: str, parsed: Parsed, filters: Filters) -> str:
     """``No races in net.log.``, saying when the filters left none."""
     noun = tables.VIEWS[name].noun if name in tables.VIEWS else name
-    found = tables.nothing_found(noun, list(parsed.sources))
-    found = found[:-1] + " that the filters keep." if filters.picks_trees else found
-    width = terminal.screen(None).width
-    return found if width is None else textwrap.fill(found, width, break_on_hyphens=False)
+    return tables.nothing_found(
+        noun, list(parsed.sources), filtered=filters.picks_trees, width=terminal.screen(None).width
+    )
 
 
 @cli.command()

@@ -13,14 +13,26 @@ from typing import Any
 import polars as pl
 
 from logflow.analysis.clock import local_time
+from logflow.analysis.filters import Filters
 from logflow.analysis.tree import PROCESS
 from logflow.outputs.cells import name_of
+from logflow.pipeline import Parsed
 
 # The tables a summary reads, in the order summary_data takes them.
 TABLES = ("connections", "races", "proxy_failures", "path_changes", "listeners")
 # How many of a list the text shows before it says how many more there are.
 SHOWN = 5
 PRIVATE = "<private>"
+
+
+def summarize(parsed: Parsed, filters: Filters | None = None) -> dict[str, Any]:
+    """:func:`summary_data` of a parse, of what ``filters`` keep of it."""
+    filters = filters or Filters()
+    return summary_data(
+        parsed.captures,
+        parsed.process_events.filter(filters.process_expr()),
+        *(parsed.table(name, filters).collect() for name in TABLES),
+    )
 
 
 def summary_data(

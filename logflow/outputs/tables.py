@@ -8,6 +8,7 @@ only the layout walks rows, of a frame already cut down to what is shown.
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -196,7 +197,8 @@ def render(frame: pl.DataFrame, screen: Screen, *, outcome: str | None = None) -
     ``Header  value`` lines a row; a file's rows under its name); in a pipe, every value
     whole, one row a line."""
     if screen.width is None:
-        return _printed(_table(frame, outcome), _full_width(frame), screen.color)
+        width = sum(_widest(frame)) + GAP * frame.width
+        return _printed(_table(frame, outcome), width, screen.color)
     if "File" not in frame.columns:
         return _fitted(frame, screen, outcome)
     parts = []
@@ -236,19 +238,17 @@ def _widths(frame: pl.DataFrame, room: int) -> list[int] | None:
     at least its header and its longest word up to :data:`LONGEST_WORD` (a time, an id, a
     process name stay whole; a URL is folded), the room left shared in proportion to what
     each would take more. None where even the narrowest do not fit."""
-    widest = frame.select(
-        pl.col(c).fill_null(MISSING).str.len_chars().max() for c in frame.columns
-    ).row(0)
+    widest = _widest(frame)
     words = frame.select(
         pl.col(c).str.split(" ").list.eval(pl.element().str.len_chars()).list.max().max()
         for c in frame.columns
     ).row(0)
     headers = [len(header) for header in frame.columns]
-    wide = [max(h, w or 0) for h, w in zip(headers, widest, strict=True)]
     narrow = [
         min(w, max(h, min(word or 0, LONGEST_WORD)))
-        for h, w, word in zip(headers, wide, words, strict=True)
+        for h, w, word in zip(headers, widest, words, strict=True)
     ]
+    wide = widest
     if sum(wide) <= room:
         return wide
     if sum(narrow) > room:
@@ -300,13 +300,14 @@ def _printed(table: Table, width: int, color: bool) -> str:
     return "\n".join(line.rstrip() for line in text.rstrip("\n").split("\n"))
 
 
-def _full_width(frame: pl.DataFrame) -> int:
-    """The width at which no cell of ``frame`` need be cut: its widest values side by side."""
-    widest = frame.select(
-        pl.max_horizontal(pl.col(c).fill_null(MISSING).str.len_chars().max(), pl.lit(len(c)))
-        for c in frame.columns
+def _widest(frame: pl.DataFrame) -> list[int]:
+    """Each column's widest value, its header included: the width at which nothing is cut."""
+    return list(
+        frame.select(
+            pl.max_horizontal(pl.col(c).fill_null(MISSING).str.len_chars().max(), pl.lit(len(c)))
+            for c in frame.columns
+        ).row(0)
     )
-    return sum(widest.row(0)) + 2 * len(frame.columns)
 
 
 def _cell(value: str | None, is_outcome: bool) -> Text:
@@ -315,7 +316,10 @@ def _cell(value: str | None, is_outcome: bool) -> Text:
     return Text(text, style=style)
 
 
-def nothing_found(noun: str, sources: list[str]) -> str:
-    """``No races in net.log.``"""
+def nothing_found(
+    noun: str, sources: list[str], *, filtered: bool = False, width: int | None = None
+) -> str:
+    """``No races in net.log.`` (``... that the filters keep.``), wrapped to ``width``."""
     where = sources[0] if len(sources) == 1 else f"{len(sources)} files"
-    return f"No {noun} in {where}."
+    text = f"No {noun} in {where}" + (" that the filters keep." if filtered else ".")
+    return text if width is None else textwrap.fill(text, width, break_on_hyphens=False)

@@ -119,6 +119,7 @@ class Inputs:
     once."""
     _finished_bytes: int = 0
     _reader: _BlockReader | None = None
+    _total: tuple[int | None] | None = None
 
     def blocks(self) -> Iterator[Block]:
         """Every input's lines, a block at a time, inputs in the order named."""
@@ -179,6 +180,13 @@ class Inputs:
         if not files:
             raise InputError(self._no_log_files(folder))
         return files
+
+    def position(self) -> tuple[int, int | None]:
+        """How far the reading is: bytes read of the inputs as stored, and of how many
+        (:meth:`total_bytes`, worked out once)."""
+        if self._total is None:
+            self._total = (self.total_bytes(),)
+        return self.bytes_read(), self._total[0]
 
     def total_bytes(self) -> int | None:
         """The size of every file to read, as stored (gzip'd or not); None when standard
