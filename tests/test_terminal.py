@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 from logflow.cli import cli, terminal
 from logflow.pipeline import parse
 
-from conftest import CORPUS, SAMPLES
+from conftest import CORPUS, SAMPLES, corpus_files, needs_corpus
 
 RACE = SAMPLES / "logshow-default-race.log"
 PROXY = SAMPLES / "console-copy.tsv.log"
@@ -57,6 +57,21 @@ def test_every_command_fits_the_terminal(at_terminal, command: str, width: int) 
     assert lines
     assert max(map(len, lines)) <= width
     assert not any(line.startswith("shape:") or "┆" in line for line in lines)
+
+
+@needs_corpus
+def test_every_command_on_every_real_paste_fits_80_columns(at_terminal) -> None:
+    """The real pastes, whatever they hold (races of untried addresses only, long paths, no
+    times at all), print within an 80-column terminal, never a traceback."""
+    too_wide = []
+    for path in corpus_files():
+        for command in sorted(COMMANDS):
+            result = at_terminal([command, str(path)], 80)
+            assert result.exit_code == 0, (command, path.name, result.output)
+            widest = max([len(line) for line in ANSI.sub("", result.stdout).splitlines()] or [0])
+            if widest > 80:
+                too_wide.append((command, path.name, widest))
+    assert too_wide == []
 
 
 @pytest.mark.parametrize("command", sorted(TABLE_COMMANDS))
