@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -42,6 +43,10 @@ def screen(color: bool | None) -> Screen:
     return Screen(width=width, color=color)
 
 
+# A parse done sooner than this shows no progress at all: a bar that flashes says nothing.
+SHOW_AFTER_S = 0.5
+
+
 class _Amount(ProgressColumn):
     """Bytes and their rate while reading; events while building the trees."""
 
@@ -70,14 +75,19 @@ class ParseProgress:
         )
         self.read: TaskID | None = None
         self.built: TaskID | None = None
+        self.since = time.monotonic()
 
     def reading(self, done: int, total: int | None) -> None:
+        if time.monotonic() - self.since < SHOW_AFTER_S:
+            return
         if self.read is None:
             self.bar.start()
             self.read = self.bar.add_task("reading", total=total, unit="bytes")
         self.bar.update(self.read, completed=done)
 
     def building(self, done: int, total: int) -> None:
+        if time.monotonic() - self.since < SHOW_AFTER_S:
+            return
         if self.built is None:
             self.bar.start()
             if self.read is not None:

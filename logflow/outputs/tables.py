@@ -8,6 +8,7 @@ only the layout walks rows, of a frame already cut down to what is shown.
 from __future__ import annotations
 
 import io
+import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ MISSING = "-"
 LONGEST_WORD = 16
 # Spaces between two columns.
 GAP = 2
+# A number and its unit, kept on one line.
+UNIT = re.compile(r"(\d) (ms|s|kB|MB|B)\b")
 
 
 @dataclass(frozen=True)
@@ -276,8 +279,19 @@ def _table(frame: pl.DataFrame, outcome: str | None, *, widths: list[int] | None
             header_style="bold",
         )
     for row in frame.iter_rows(named=True):
-        table.add_row(*(_cell(value, header == outcome) for header, value in row.items()))
+        values = row.values() if widths is None else map(_wrapped, row.values(), widths)
+        table.add_row(*(_cell(v, h == outcome) for h, v in zip(row, values, strict=True)))
     return table
+
+
+def _wrapped(value: str | None, width: int) -> str | None:
+    """``value`` in lines of ``width``, broken between words but never between a number and
+    its unit (``+50.6 s``), which rich would part."""
+    if value is None or len(value) <= width:
+        return value
+    kept = UNIT.sub("\\1\0\\2", value)
+    lines = textwrap.wrap(kept, width, break_on_hyphens=False) or [kept]
+    return "\n".join(lines).replace("\0", " ")
 
 
 def _console(width: int, *, color: bool) -> Console:
