@@ -16,6 +16,7 @@ event of every ``com.apple.network`` message; then rebuild the connection trees
 from __future__ import annotations
 
 from logflow.analysis.diagnose import listeners, path_changes, proxy_failures, races
+from logflow.analysis.filters import Filters
 from logflow.analysis.tree import connections
 from logflow.errors import InputError, LogflowError, OutputError
 from logflow.pipeline import Parsed, parse, read
@@ -24,6 +25,7 @@ from logflow.schema import CONNECTION_KEY, EVENT_SCHEMA, KINDS
 __all__ = [
     "CONNECTION_KEY",
     "EVENT_SCHEMA",
+    "Filters",
     "KINDS",
     "InputError",
     "LogflowError",

@@ -215,6 +215,17 @@ def test_since_and_until_take_an_offset_or_the_logs_clock(runner: CliRunner) -> 
     )
 
 
+def test_a_notebook_filters_as_the_command_line_does() -> None:
+    """`logflow.Filters` takes what the options take, as text; a bad value is one error."""
+    import logflow
+
+    parsed = logflow.parse(RACE, keep="none")
+    kept = parsed.table("connections", logflow.Filters(conn="c8.1.1:2", since="+30s"))
+    assert kept.collect()["conn_id"].to_list() == ["C8", "C8.1", "C8.1.1", "C8.1.2"]
+    with pytest.raises(logflow.LogflowError, match="is not a time"):
+        logflow.Filters(until="later")
+
+
 def test_a_filter_that_means_nothing_is_a_usage_error(runner: CliRunner) -> None:
     for args, word in [(["--since", "soon"], "'soon' is not a time"),
                        (["--conn", "X8"], "is not a connection id"),

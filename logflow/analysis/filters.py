@@ -118,10 +118,16 @@ class Filters:
     conn: str | None = None
     host: str | None = None
     outcome: str | None = None
-    since: Moment | None = None
-    until: Moment | None = None
+    since: Moment | str | None = None
+    until: Moment | str | None = None
 
     def __post_init__(self) -> None:
+        # As typed in a notebook: `Filters(conn="c8.1.1:2", since="+30s")`.
+        if self.conn is not None:
+            object.__setattr__(self, "conn", connection_id(self.conn))
+        for name in ("since", "until"):
+            if isinstance(getattr(self, name), str):
+                object.__setattr__(self, name, moment(getattr(self, name)))
         if self.outcome is not None and self.outcome not in OUTCOMES:
             msg = f"{self.outcome!r} is not an outcome: one of {', '.join(OUTCOMES)}"
             raise FilterError(msg)
@@ -201,8 +207,8 @@ class Filters:
         frame = frame.join(clocks, on="source", how="left")
         offset, start = pl.col("utc_offset"), pl.col("capture_start")
         kept = []
-        if self.since is not None:
+        if isinstance(self.since, Moment):
             kept.append(local_time(pl.col(last), offset) >= self.since.local(start, offset))
-        if self.until is not None:
+        if isinstance(self.until, Moment):
             kept.append(local_time(pl.col(first), offset) <= self.until.local(start, offset))
         return frame.filter(*kept).drop("utc_offset", "capture_start")
