@@ -211,6 +211,11 @@ class Parsed:
     def table(self, name: str, filters: Filters | None = None) -> pl.LazyFrame:
         """Table ``name`` (one of :data:`TABLE_NAMES`), only the rows ``filters`` keep:
         ``parsed.table("races", Filters(process="Weather"))``."""
+        if name not in TABLE_NAMES:
+            msg = f"no table {name!r}: the tables are {', '.join(TABLE_NAMES)}"
+            if name == "events":
+                msg += "; the events are parsed.events()"
+            raise ValueError(msg)
         table = self._collected(name)
         if filters is None or not filters.picks_trees:
             return table

@@ -47,10 +47,11 @@ def _network_lines() -> list[tuple[str, str, dict]]:
 
 
 NETWORK_LINES = _network_lines()
-# Arbitrary printable junk that holds no Network function or descriptor: no `[`, `_` or `<`.
+# Arbitrary printable junk that holds no Network function or descriptor: no `[`, `_` or `<`;
+# nor a backtick, which may open a code span that quotes the message (see below).
 JUNK = st.text(
     alphabet=st.characters(
-        codec="utf-8", categories=("L", "N", "P", "S", "Zs"), exclude_characters="[_<\n\r"
+        codec="utf-8", categories=("L", "N", "P", "S", "Zs"), exclude_characters="[_<`\n\r"
     ),
     max_size=40,
 )
@@ -227,6 +228,22 @@ def test_wrapping_noise_is_stripped(wrapped: str) -> None:
         "C2",
         "Connection refused",
     )
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "The id is in `[C8.1.1 <uuid> 192.168.0.25:53756<->216.58.215.46:443]`, as logged.",
+        "`interface`, `proxy_kind` (`pac` in `[C12.1 proxy pac]`, `masque` from a relay's",
+        "| `errno_report` | `nw_socket_handle_socket_event [C121.1.1:1] Socket SO_ERROR [61: ...]` |",
+        "| Xcode 8 | `2016-10-17 09:11:08.524946 App[15547:200638] [] nw_… [3.1 ::1.8097 initial]` |",
+    ],
+)
+def test_a_message_quoted_in_prose_is_not_an_event(prose: str) -> None:
+    """A README or an issue that quotes a message in inline code, after its own words, has
+    logged nothing: the line is another record, not a connection's event."""
+    records = parse_lines(["Some notes:", prose]).records
+    assert records["kind"].cast(pl.String).to_list() == ["other", "other"]
 
 
 def test_text_that_only_mentions_a_function_is_not_a_message() -> None:

@@ -224,6 +224,8 @@ def test_a_notebook_filters_as_the_command_line_does() -> None:
     assert kept.collect()["conn_id"].to_list() == ["C8", "C8.1", "C8.1.1", "C8.1.2"]
     with pytest.raises(logflow.LogflowError, match="is not a time"):
         logflow.Filters(until="later")
+    with pytest.raises(ValueError, match="the events are parsed.events()"):
+        parsed.table("events")
 
 
 def test_a_filter_that_means_nothing_is_a_usage_error(runner: CliRunner) -> None:
@@ -337,6 +339,15 @@ def test_a_file_with_no_network_records_is_one_error(runner: CliRunner, tmp_path
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: found no Network-framework records in {plain}")
     assert not out.exists()
+
+
+def test_the_readme_holds_no_network_records(runner: CliRunner, tmp_path: Path) -> None:
+    """The README quotes messages in prose and code; none of it is a log."""
+    readme = Path(__file__).parent.parent / "README.md"
+    result = runner.invoke(cli, ["export", str(readme), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: found no Network-framework records in")
+    assert not (tmp_path / "out").exists()
 
 
 def test_quiet_shows_no_progress(monkeypatch: pytest.MonkeyPatch) -> None:

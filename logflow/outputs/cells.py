@@ -64,3 +64,8 @@ def who(process: pl.Expr, pid: pl.Expr) -> pl.Expr:
 def name_of(process: str | None, pid: int | None) -> str:
     """``who`` for one row already in Python: ``Weather[2317]``, or the process alone."""
     return f"{process or '?'}[{pid}]" if pid is not None else (process or "?")
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 file``, ``1,204 files``: a count with its noun, plural where it needs one."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {plural or noun + 's'}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from logflow.outputs.cells import counted
 from logflow.pipeline import Parsed
 from logflow.schema import CFNETWORK_KINDS, NETWORK_KINDS, OTHER, PREAMBLE, TRAILER, UNPARSED
 
@@ -58,18 +59,20 @@ class Report:
 
     def account(self) -> str:
         """One line saying what was read."""
-        files = "1 file" if self.files == 1 else f"{self.files:,} files"
         unknown = self.unknown_envelopes.get("count", 0)
         parts = [
-            f"{self.network_events:,} network events"
+            counted(self.network_events, "network event")
             + (f" ({unknown:,} with an unknown envelope)" if unknown else ""),
-            f"{self.other_records:,} other records",
+            counted(self.other_records, "other record"),
         ]
         if self.preamble_trailer:
             parts.append(f"{self.preamble_trailer:,} preamble/trailer")
         parts.append(f"{self.unparsed:,} unparsed")
-        lines = "1 line" if self.lines_read == 1 else f"{self.lines_read:,} lines"
-        text = f"Read {lines} from {files}: " + ", ".join(parts) + "."
+        text = (
+            f"Read {counted(self.lines_read, 'line')} from {counted(self.files, 'file')}: "
+            + ", ".join(parts)
+            + "."
+        )
         if self.decode_errors:
             text += f" {self.decode_errors:,} bytes did not decode and were replaced."
         return text

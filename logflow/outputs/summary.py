@@ -15,7 +15,7 @@ import polars as pl
 from logflow.analysis.clock import local_time
 from logflow.analysis.filters import Filters
 from logflow.analysis.tree import PROCESS
-from logflow.outputs.cells import name_of
+from logflow.outputs.cells import counted, name_of
 from logflow.pipeline import Parsed
 
 # The tables a summary reads, in the order summary_data takes them.
@@ -166,10 +166,6 @@ def _who(row: dict[str, Any]) -> str:
     return name_of(row["process"], row["pid"])
 
 
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
     counts = (
         frame.group_by(key=pl.col(column).cast(pl.String))
@@ -188,8 +184,8 @@ def summary_text(data: dict[str, Any], width: int | None = 80) -> str:
     out.append(f"Processes ({len(procs)}):")
     for p in procs[:SHOWN]:
         counts = (
-            f"{_plural(p['connections'], 'connection')}, {_plural(p['attempts'], 'attempt')}, "
-            f"{_plural(p['events'], 'event')}"
+            f"{counted(p['connections'], 'connection')}, {counted(p['attempts'], 'attempt')}, "
+            f"{counted(p['events'], 'event')}"
         )
         out.append(f"  {_who(p)}{_file(p, several)}  {counts}")
     out.extend(_more(procs))
@@ -215,7 +211,7 @@ def summary_text(data: dict[str, Any], width: int | None = 80) -> str:
     out.extend(_waiting_lines(data["waiting_on_path"]))
     dropped = data["dropped"]
     if dropped:
-        out.append(f"Dropped after connecting: {_plural(len(dropped), 'connection')}")
+        out.append(f"Dropped after connecting: {counted(len(dropped), 'connection')}")
         for d in dropped[:SHOWN]:
             error = d["last_error"] or "no error logged"
             out.append(f"  {_named(d, d['conn_id'], several)}: {error}")
@@ -249,7 +245,7 @@ def _capture_lines(captures: list[dict[str, Any]]) -> list[str]:
         first, last = c["first_local"], c["last_local"]
         if first is None:
             lines.append(
-                f"Capture: {c['source']}, no times logged, {_plural(c['events'], 'event')}"
+                f"Capture: {c['source']}, no times logged, {counted(c['events'], 'event')}"
             )
             continue
         # A Console copy prints no date: its date is 1970-01-01, which says nothing.
@@ -259,7 +255,7 @@ def _capture_lines(captures: list[dict[str, Any]]) -> list[str]:
         offset = f" ({c['utc_offset']})" if c["utc_offset"] else ""
         lines.append(
             f"Capture: {c['source']}  {day}{_millis(first)} to {until}{offset}, "
-            f"{_seconds(c['span_s'])}, {_plural(c['events'], 'event')}"
+            f"{_seconds(c['span_s'])}, {counted(c['events'], 'event')}"
         )
     lines.extend(_more(captures))
     return lines
@@ -315,14 +311,14 @@ def _listener_lines(listeners: list[dict[str, Any]], several: bool) -> list[str]
     if not listeners:
         return []
     n = len(listeners)
-    out = [f"Listeners, in {n} {'process' if n == 1 else 'processes'}:"]
+    out = [f"Listeners, in {counted(n, 'process', 'processes')}:"]
     for listening in listeners:
         named = " ".join(listening["listeners"] or []) or "no listener logged"
         also = listening["probable_also_rans"] or []
         line = (
             f"  {_who(listening)}{_file(listening, several)} {named}: "
-            f"{_plural(listening['inbound'], 'inbound connection')}, "
-            f"{_plural(len(also), 'probable also-ran')}"
+            f"{counted(listening['inbound'], 'inbound connection')}, "
+            f"{counted(len(also), 'probable also-ran')}"
         )
         if also:
             line += f" ({_listed(also, SHOWN)})"
@@ -344,7 +340,7 @@ def _host_lines(hosts: list[dict[str, Any]], private: int) -> list[str]:
     if not hosts and not private:
         return []
     shown = _listed([f"{h['host']} ({h['connections']})" for h in hosts], SHOWN) or "none named"
-    hidden = f"; {_plural(private, 'connection')} to <private> hosts" if private else ""
+    hidden = f"; {counted(private, 'connection')} to <private> hosts" if private else ""
     return [f"Busiest hosts, by connections: {shown}{hidden}"]
 
 

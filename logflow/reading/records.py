@@ -353,6 +353,15 @@ def _found_messages(lines: pl.LazyFrame) -> pl.LazyFrame:
         found=message.find(pl.when(~indented).then(searched), kinds),
     )
     at_start, found = pl.col("at_start"), pl.col("found")
+    # A message that opens inside Markdown inline code after prose (``the id in `[C8.1.1 …]```)
+    # is quoted in a README or an issue, not logged; a line that is all one code span is a
+    # pasted line. (The backticks are counted in the whole line: a wrapper may hold the first.)
+    ticks_before = pl.col("text").str.count_matches("`") - searched.str.slice(
+        found.str.len_chars()
+    ).str.count_matches("`")
+    whole_line = pl.col("text").str.contains(r"^[ \t>]*`") & (ticks_before == 1)
+    quoted = (ticks_before % 2 == 1) & ~whole_line
+    lines = lines.with_columns(found=pl.when(~quoted).then(found))
     # Under a row, a line that continues it (a backtrace frame `2 libnetwork.dylib 0x1a2b
     # nw_endpoint_handler_cancel + 42`, an NSError dump) may name a function further in: there
     # a message found further in begins a record only if it is more than a function's name.
