@@ -160,20 +160,20 @@ class Parsed:
             raise LogflowError(msg)
         return self.kept
 
-    def events(self, *, keep_other: bool = False) -> pl.LazyFrame:
-        """The events table: Network-framework events, plus other and unparsed records if asked."""
+    def events(self, filters: Filters | None = None, *, keep_other: bool = False) -> pl.LazyFrame:
+        """The events table: Network-framework events, plus other and unparsed records if
+        asked; only those ``filters`` keep (``Filters(conn="C8")``: C8's and its attempts')."""
         if isinstance(self.kept, Path):
             if keep_other and not self.kept_other:
                 msg = f"{self.kept} holds Network events only; parse with keep_other=True"
                 raise LogflowError(msg)
-            return pl.scan_parquet(self.kept).filter(
-                pl.col("kind").is_in(event_kinds(keep_other=keep_other))
-            )
-        return (
-            self.records.lazy()
-            .filter(pl.col("kind").is_in(event_kinds(keep_other=keep_other)))
-            .select(*EVENT_SCHEMA)
-        )
+            events = pl.scan_parquet(self.kept)
+        else:
+            events = self.records.lazy().select(*EVENT_SCHEMA)
+        events = events.filter(pl.col("kind").is_in(event_kinds(keep_other=keep_other)))
+        if filters is None or not filters.picks_trees:
+            return events
+        return filters.events(events, self._collected("connections"), self.captures)
 
     def connections(self) -> pl.LazyFrame:
         """The connections table (:func:`logflow.analysis.tree.connections`), tasks linked."""

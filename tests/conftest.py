@@ -68,3 +68,41 @@ def generated_log(folder: Path, lines: int, seed: int = 1) -> Path:
     path = folder / f"generated-{lines}-{seed}.log"
     generate.generate(lines, str(path), seed)
     return path
+
+
+# The browser tests: Debian's chromium, driven headless by playwright (never a downloaded
+# browser). Where either is missing they skip, but not in CI, which sets
+# LOGFLOW_BROWSER_TESTS=required: there a missing browser fails them.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+]
+
+
+def unavailable(reason: str) -> None:
+    """Skip a browser test for ``reason``, or fail it where the browser tests must run."""
+    import os
+
+    if os.environ.get("LOGFLOW_BROWSER_TESTS") == "required":
+        pytest.fail(f"the browser tests must run here, but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless chromium for the session's browser tests."""
+    import importlib.util
+
+    if importlib.util.find_spec("playwright") is None:
+        unavailable("playwright is not installed")
+    if not CHROMIUM.is_file():
+        unavailable(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -339,10 +339,12 @@ def test_summary_json_names_its_sections(runner: CliRunner) -> None:
 
 @pytest.mark.parametrize("command", sorted(cli.commands))
 def test_every_command_has_help_and_is_in_the_readme(runner: CliRunner, command: str) -> None:
-    """Each command explains itself with an example, and the README mentions it."""
-    result = runner.invoke(cli, [command, "--help"])
+    """Each command explains itself with an example, in 80 columns, and the README
+    mentions it."""
+    result = runner.invoke(cli, [command, "--help"], env={"COLUMNS": "80"})
     assert result.exit_code == 0
     assert "sample_logs/" in result.stdout
+    assert max(map(len, result.stdout.splitlines())) <= 80
     readme = (RACE.parent.parent / "README.md").read_text(encoding="utf-8")
     assert f"logflow {command}" in readme
 

@@ -25,7 +25,9 @@ SERVER = SAMPLES / "logshow-server-listener.log"
 LOSSES = SAMPLES / "logshow-failures-and-losses.log"
 # Each table command, and a sample that gives it rows.
 TABLE_COMMANDS = {"races": RACE, "proxies": PROXY, "paths": PATHS, "listeners": SERVER}
-COMMANDS = {**TABLE_COMMANDS, "summary": LOSSES, "tree": LOSSES}
+MACHINE_COMMANDS = {**TABLE_COMMANDS, "summary": LOSSES, "tree": LOSSES, "events": RACE}
+# Every command that prints for people; the timeline writes files for programs itself.
+COMMANDS = {**MACHINE_COMMANDS, "timeline": LOSSES}
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -131,19 +133,19 @@ def test_a_table_with_no_rows_says_so(runner: CliRunner) -> None:
     assert result.stdout == f"No races in {RACE} that the filters keep.\n"
 
 
-@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("command", sorted(MACHINE_COMMANDS))
 def test_every_command_prints_json_lines(runner: CliRunner, command: str) -> None:
-    result = runner.invoke(cli, [command, str(COMMANDS[command]), "--json"])
+    result = runner.invoke(cli, [command, str(MACHINE_COMMANDS[command]), "--json"])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert rows and all(isinstance(row, dict) for row in rows)
 
 
-@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("command", sorted(MACHINE_COMMANDS))
 def test_every_command_prints_csv_with_nested_values_as_json(
     runner: CliRunner, command: str
 ) -> None:
-    result = runner.invoke(cli, [command, str(COMMANDS[command]), "--csv"])
+    result = runner.invoke(cli, [command, str(MACHINE_COMMANDS[command]), "--csv"])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows
@@ -383,8 +385,14 @@ GOLDEN_INPUTS = {
 }
 
 
-@pytest.mark.parametrize("command", ["summary", "tree"])
-@pytest.mark.parametrize("name", sorted(GOLDEN_INPUTS))
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [
+        *((name, command) for name in sorted(GOLDEN_INPUTS) for command in ("summary", "tree")),
+        # 103 is bare messages: no times, no timeline.
+        *((name, "timeline") for name in ("corpus-017", "losses", "race")),
+    ],
+)
 def test_golden_output(
     runner: CliRunner,
     request: pytest.FixtureRequest,
@@ -392,7 +400,8 @@ def test_golden_output(
     name: str,
     command: str,
 ) -> None:
-    """The summary and the tree of two samples and two real pastes, as reviewed."""
+    """The summary, the tree and the text timeline of two samples and two real pastes, as
+    reviewed."""
     path = GOLDEN_INPUTS[name]
     if name.startswith("corpus") and not path.exists():
         pytest.skip("../shared/corpus is not here")

@@ -197,6 +197,22 @@ class Filters:
         )
         return self._in_span(table, when, when, captures).drop("root_id")
 
+    def events(
+        self, events: pl.LazyFrame, connections: pl.LazyFrame, captures: pl.DataFrame
+    ) -> pl.LazyFrame:
+        """The events of the trees picked, in the span asked; with ``conn``, only those of
+        that connection and the attempts under it (``C8.1`` keeps C8.1, C8.1.1, C8.1.2)."""
+        if not self.picks_trees:
+            return events
+        trees = self.trees(connections, captures)
+        events = events.with_columns(root_id=root_of(pl.col("conn_id"))).join(
+            trees, on=list(TREE), how="semi", nulls_equal=True
+        )
+        if self.conn is not None and self.conn.startswith("C"):
+            conn = pl.col("conn_id")
+            events = events.filter((conn == self.conn) | conn.str.starts_with(self.conn + "."))
+        return self._in_span(events, "ts", "ts", captures).drop("root_id")
+
     def _in_span(
         self, frame: pl.LazyFrame, first: str, last: str, captures: pl.DataFrame
     ) -> pl.LazyFrame:

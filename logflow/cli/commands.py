@@ -7,10 +7,12 @@ bad flags are click usage errors (exit 2).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,11 +22,21 @@ import polars as pl
 from logflow.analysis import diagnose
 from logflow.analysis.filters import Filters
 from logflow.cli import terminal
-from logflow.cli.options import Output, filter_options, output_options, paths_argument, quiet_option
+from logflow.cli.options import (
+    Output,
+    color_option,
+    filter_options,
+    output_options,
+    paths_argument,
+    quiet_option,
+)
 from logflow.errors import LogflowError
 from logflow.outputs import export as exporting
-from logflow.outputs import machine, tables, trees
+from logflow.outputs import machine, tables, timeline_text, trees
 from logflow.outputs import summary as summaries
+from logflow.outputs import timeline as timelines
+from logflow.outputs.cells import counted
+from logflow.outputs.files import replacing
 from logflow.outputs.report import Report
 from logflow.pipeline import Parsed, parse
 
@@ -61,9 +73,11 @@ def cli() -> None:
 
     \b
     Then:
-      logflow summary net.log          one screen: what happened
-      logflow tree net.log --failed    the connections that failed, as trees
-      logflow export net.log -o out/   Parquet tables for notebooks
+      logflow summary net.log             one screen: what happened
+      logflow tree net.log --failed       the connections that failed, as trees
+      logflow timeline net.log -o t.html  the connections on a time axis
+      logflow events net.log --conn C8    every line of C8 and its attempts
+      logflow export net.log -o out/      Parquet tables for notebooks
     """
 
 
@@ -338,6 +352,173 @@ _table_command(
       logflow listeners sample_logs/logshow-server-listener.log --json
     """,
 )
+
+
+@cli.command()
+@paths_argument
+@filter_options
+@output_options
+@quiet_option
+@reports_errors
+def events(paths: tuple[str, ...], filters: Filters, output: Output, quiet: bool) -> None:
+    """Every record of a connection and its attempts, in log order: its line, time (and
+    offset from the capture's start), id and instance, kind, state or event, and message.
+    Where several processes have a C8, each one's come under its name.
+
+    This is what Apple's advice, search the log for [C8.1.1], asks for. Without --conn it
+    prints every event the other filters keep.
+
+    \b
+    Examples:
+      logflow events sample_logs/logshow-default-race.log --conn C8
+      logflow events net.log --conn C8.1.2 --process Weather
+      logflow events net.log --conn C8 --json | jq .message
+    """
+    with _parsed_with_events(paths, quiet=quiet) as parsed:
+        found = _in_log_order(parsed.events(filters).collect(), parsed)
+        if output.format != "text":
+            _print_machine(found, output)
+        elif found.is_empty():
+            click.echo(_nothing("events", parsed, filters))
+        else:
+            screen = terminal.screen(output.color)
+            view = tables.cells_of("events", found, parsed.captures)
+            if screen.width is None:
+                click.echo(tables.render(view, screen))
+            else:
+                click.echo("\n".join(tables.event_lines(view, screen.width)))
+
+
+def _in_log_order(events: pl.DataFrame, parsed: Parsed) -> pl.DataFrame:
+    by_file = {source: number for number, source in enumerate(parsed.sources)}
+    order = pl.col("source").replace_strict(by_file, default=len(by_file))
+    return events.sort(order, "process", "pid", "line_no", nulls_last=True)
+
+
+TIMELINE_FORMATS = {
+    ".pftrace": "perfetto",
+    ".perfetto-trace": "perfetto",
+    ".html": "html",
+    ".htm": "html",
+    ".txt": "text",
+}
+
+
+@cli.command()
+@paths_argument
+@click.option(
+    "-o",
+    "--out",
+    "out_path",
+    default="-",
+    show_default=True,
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="File to write: .pftrace (Perfetto), .html, .txt; - prints the text timeline.",
+)
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["perfetto", "html", "text"]),
+    help="What to write, when OUT's extension does not say.",
+)
+@filter_options
+@color_option
+@quiet_option
+@reports_errors
+def timeline(
+    paths: tuple[str, ...],
+    out_path: Path,
+    format_: str | None,
+    filters: Filters,
+    color: bool | None,
+    quiet: bool,
+) -> None:
+    """Every connection and attempt on a time axis: a race, its also-rans, a proxy failure
+    or a path change, where they happened.
+
+    \b
+    Formats (from OUT's extension, or --format):
+      perfetto  .pftrace, for https://ui.perfetto.dev (Open trace file: it is
+                read in the browser, not uploaded): a track per process,
+                connection and attempt, nested as the tree is, with phases,
+                errors and path changes. Needs: pip install 'logflow[trace]'
+      html      one offline page to attach to a bug report: a row per
+                connection, zoom, details on hover, filters.
+                Needs: pip install 'logflow[html]'
+      text      a bar per connection for a terminal or an issue: light until
+                the connection is ready, solid after
+
+    \b
+    Examples:
+      logflow timeline sample_logs/logshow-default-race.log
+      logflow timeline net.log -o race.pftrace --process Weather --since 10:32:05
+      logflow timeline net.log -o timeline.html --outcome failed
+    """
+    format_ = format_ or _timeline_format(out_path)
+    with _parsed_with_events(paths, quiet=quiet) as parsed:
+        shown = timelines.timeline(parsed, filters)
+        if shown.spans.is_empty():
+            nothing = (
+                "The log's lines carry no times: there is no time axis to draw."
+                if shown.untimed
+                else _nothing("connections", parsed, filters)
+            )
+            if str(out_path) == "-":
+                click.echo(nothing, err=True)
+                return
+            # A file asked for and not written is a failure.
+            msg = f"{nothing[0].lower()}{nothing[1:].rstrip('.')}; {out_path} not written"
+            raise LogflowError(msg)
+        if shown.untimed:
+            left_out = counted(shown.untimed, "connection")
+            click.echo(f"  {left_out} left out: their lines carry no time", err=True)
+        if format_ == "perfetto":
+            from logflow.outputs.perfetto import write_perfetto
+
+            write_perfetto(shown, out_path)
+        elif format_ == "html":
+            from logflow.outputs.html import write_html
+
+            write_html(shown, out_path)
+        elif str(out_path) == "-":
+            screen = terminal.screen(color)
+            for text, outcome in timeline_text.timeline_lines(shown, screen.width):
+                fg = tables.OUTCOME_COLOURS.get(outcome or "")
+                styled = click.style(text, fg=fg) if screen.color and fg else text
+                click.echo(styled, color=screen.color)
+            return
+        else:
+            lines = timeline_text.timeline_lines(shown, None)
+            with replacing(out_path) as partial:
+                partial.write_text("".join(f"{text}\n" for text, _ in lines), encoding="utf-8")
+    if not quiet:
+        click.echo(
+            f"Wrote the timeline of {len(shown.spans):,} connections to {out_path}.", err=True
+        )
+
+
+def _timeline_format(out_path: Path) -> str:
+    if str(out_path) == "-":
+        return "text"
+    suffix = out_path.suffix.lower()
+    if suffix not in TIMELINE_FORMATS:
+        msg = (
+            f"{out_path}: cannot tell the format from {suffix or 'no extension'}; "
+            "name it .pftrace, .html or .txt, or give --format"
+        )
+        raise click.UsageError(msg)
+    return TIMELINE_FORMATS[suffix]
+
+
+@contextlib.contextmanager
+def _parsed_with_events(paths: tuple[str, ...], *, quiet: bool) -> Iterator[Parsed]:
+    """Parse, the events written to a scratch Parquet file (not held in memory) that lasts
+    as long as the block."""
+    with tempfile.TemporaryDirectory(prefix="logflow-events-") as scratch:
+        events_file = Path(scratch) / "events.parquet"
+        with terminal.progress(quiet=quiet) as progress:
+            parsed = parse(paths, keep="none", events_file=events_file, progress=progress)
+        yield parsed.require_network_events()
 
 
 def _parse(paths: tuple[str, ...], *, quiet: bool) -> Parsed:

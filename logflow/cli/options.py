@@ -87,7 +87,8 @@ def filter_options(command: F) -> F:
         click.option(
             "--outcome",
             type=click.Choice(list(OUTCOMES)),
-            help="Only trees in which a connection ended so.",
+            metavar="OUTCOME",
+            help=f"Only trees in which a connection ended so: {', '.join(OUTCOMES)}.",
         ),
         click.option(
             "--since",
@@ -120,11 +121,7 @@ def output_options(command: F) -> F:
         format: Format = "json" if as_json else "csv" if as_csv else "text"
         return command(*args, output=Output(format, color), **kwargs)
 
-    wrapper = click.option(
-        "--color/--no-color",
-        default=None,
-        help="Colour the outcomes. Default: on a terminal, unless NO_COLOR is set.",
-    )(wrapper)
+    wrapper = color_option(wrapper)
     wrapper = click.option(
         "--csv",
         "as_csv",
@@ -135,6 +132,15 @@ def output_options(command: F) -> F:
         "--json", "as_json", is_flag=True, help="Print JSON: one object a line, nulls kept."
     )(wrapper)
     return wrapper  # type: ignore[return-value]
+
+
+def color_option(command: F) -> F:
+    """``--color/--no-color``, given to the command as ``color`` (None: decide by the terminal)."""
+    return click.option(
+        "--color/--no-color",
+        default=None,
+        help="Colour the outcomes. Default: on a terminal, unless NO_COLOR is set.",
+    )(command)
 
 
 def quiet_option(command: F) -> F:

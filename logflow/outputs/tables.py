@@ -156,12 +156,48 @@ def _listeners() -> dict[str, pl.Expr]:
     }
 
 
+def _events() -> dict[str, pl.Expr]:
+    instance = pl.col("instance").cast(pl.String)
+    return {
+        "Line": pl.col("line_no").cast(pl.String),
+        "Time": at("ts"),
+        "Conn": pl.concat_str("conn_id", instance, separator=":", ignore_nulls=True),
+        "Kind": pl.col("kind").cast(pl.String),
+        "State": pl.coalesce("state", "event"),
+        "Message": pl.col("message"),
+    }
+
+
 VIEWS = {
     "races": View("races", "races", _races, outcome="Outcome", prepare=_race_attempts),
     "proxy_failures": View("proxies", "proxy failures", _proxies),
     "path_changes": View("paths", "path changes", _paths),
     "listeners": View("listeners", "listeners", _listeners),
+    "events": View("events", "events", _events),
 }
+
+
+def event_lines(frame: pl.DataFrame, width: int) -> list[str]:
+    """The cells of the events view (:func:`cells_of`) as a log reads on a terminal: a line
+    of where and when each happened, and its message under it, wrapped to ``width``; each
+    process's (and file's) under its name."""
+    under = [header for header in ("File", "Process") if header in frame.columns]
+    numbers = frame["Line"].str.len_chars().max()
+    indent = " " * (numbers + 2)
+    lines: list[str] = []
+    for names, rows in frame.group_by(under, maintain_order=True):
+        if lines:
+            lines.append("")
+        lines.append(" in ".join(str(name) for name in reversed(names)) + ":")
+        for row in rows.iter_rows(named=True):
+            said = (row[h] for h in ("Time", "Conn", "State", "Kind") if row[h] is not None)
+            head = f"{row['Line']:>{numbers}}  " + "  ".join(said)
+            lines.extend(textwrap.wrap(head, width, subsequent_indent=indent) or [head])
+            message = textwrap.wrap(
+                row["Message"] or "", width, initial_indent=indent, subsequent_indent=indent
+            )
+            lines.extend(message)
+    return lines
 
 
 def cells_of(name: str, table: pl.DataFrame, captures: pl.DataFrame) -> pl.DataFrame:

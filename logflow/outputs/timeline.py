@@ -47,6 +47,8 @@ class Timeline:
     spans: pl.DataFrame
     marks: pl.DataFrame
     sources: tuple[str, ...]
+    untimed: int = 0
+    """Connections left out: their lines carry no time (a paste of bare messages)."""
 
     @property
     def start(self):
@@ -65,7 +67,9 @@ def timeline(parsed: Parsed, filters: Filters | None = None) -> Timeline:
     filters = filters or Filters()
     sources = list(parsed.sources)
     connections = parsed.table("connections", filters).collect()
-    spans = _spans(in_tree_order(connections, sources), parsed.captures, len(sources) > 1)
+    # A paste of bare messages carries no times: nothing to place on an axis.
+    timed = connections.filter(pl.col("first_ts").is_not_null())
+    spans = _spans(in_tree_order(timed, sources), parsed.captures, len(sources) > 1)
     marks = pl.concat(
         [
             _ready_marks(spans),
@@ -75,8 +79,10 @@ def timeline(parsed: Parsed, filters: Filters | None = None) -> Timeline:
             _path_marks(parsed.table("path_changes", filters).collect(), spans),
         ],
         how="vertical",
-    ).sort("group_order", "ts", "conn_id", nulls_last=True)
-    return Timeline(spans=spans, marks=marks.drop("group_order"), sources=tuple(sources))
+    ).filter(pl.col("ts").is_not_null())
+    marks = marks.sort("group_order", "ts", "conn_id", nulls_last=True).drop("group_order")
+    untimed = connections.height - timed.height
+    return Timeline(spans=spans, marks=marks, sources=tuple(sources), untimed=untimed)
 
 
 def group_name(several_files: bool) -> pl.Expr:
