@@ -23,6 +23,7 @@ from logflow.outputs import cells
 from logflow.outputs.files import replacing
 from logflow.outputs.tables import OUTCOME_COLOURS
 from logflow.outputs.timeline import MARK_KINDS, Timeline
+from logflow.outputs.trees import described
 from logflow.reading.events import NO_DATE
 
 # The tree's terminal colours as colours that read on white, and one for any other outcome.
@@ -100,38 +101,23 @@ def _colour() -> pl.Expr:
     return pl.col("outcome").cast(pl.String).replace_strict(hexes, default=NEUTRAL)
 
 
-def _details() -> pl.Expr:
-    """What the tree says of a connection, a line each, as the HTML of its tooltip."""
-    outcome = pl.col("outcome").cast(pl.String)
-    seconds = (pl.col("ready_ts") - pl.col("first_ts")).dt.total_microseconds() / 1e6
-    bytes_logged = pl.col("bytes_in").is_not_null() | pl.col("bytes_out").is_not_null()
-    error_name = pl.coalesce(pl.col("error_name"), pl.col("error_code").cast(pl.String))
+def _details(spans: pl.DataFrame) -> pl.Series:
+    """What the tree says of each connection (:func:`~logflow.outputs.trees.described`), a
+    line each, as the HTML of its tooltip."""
+    clocks = spans.select("source", "utc_offset").unique("source")
+    said = described(spans.drop("utc_offset"), clocks).with_columns(
+        group=spans["group"], unended=spans["unended"], outcome_line=spans["outcome_line"]
+    )
     lines = [
-        pl.format("<b>{}</b> {}", _escaped(pl.col("conn_id")), outcome)
+        pl.format("<b>{}</b> {}", _escaped(pl.col("conn_id")), pl.col("shown_outcome"))
         + pl.when(pl.col("unended")).then(pl.lit(" (no end logged)")).otherwise(pl.lit("")),
-        _escaped(pl.coalesce("endpoint", "requested_host")),
-        pl.concat_str("mode", "transport", separator=" ", ignore_nulls=True).replace("", None),
-        _escaped(pl.col("group")),
-        pl.format("started {}", pl.col("clock")),
-        pl.when(pl.col("duration_s") > 0).then(
-            pl.format("took {}", cells.duration(pl.col("duration_s")))
-        ),
-        pl.format("ready after {}", cells.duration(seconds)),
-        pl.when(bytes_logged).then(
-            pl.format(
-                "{} in, {} out",
-                cells.size(pl.col("bytes_in").fill_null(0)),
-                cells.size(pl.col("bytes_out").fill_null(0)),
-            )
-        ),
-        pl.format("rtt {}", cells.duration(pl.col("rtt_s"))),
-        pl.when(pl.col("error").is_not_null())
-        .then(pl.format("error {}: {}", error_name.fill_null("?"), _escaped(pl.col("error"))))
-        .when(error_name.is_not_null())
-        .then(pl.format("error {}", error_name)),
+        *(_escaped(pl.col(name)) for name in ("endpoint", "mode", "group")),
+        pl.format("started {}", pl.col("started")),
+        *(pl.col(name) for name in ("took", "ready", "traffic", "rtt")),
+        _escaped(pl.col("notes")),
         pl.format("outcome on line {}", pl.col("outcome_line")),
     ]
-    return pl.concat_str(lines, separator="<br>", ignore_nulls=True)
+    return said.select(pl.concat_str(lines, separator="<br>", ignore_nulls=True)).to_series()
 
 
 def _rows(spans: pl.DataFrame) -> pl.DataFrame:
@@ -147,7 +133,7 @@ def _rows(spans: pl.DataFrame) -> pl.DataFrame:
         colour=_colour(),
         indent=LABEL_PAD + pl.col("depth") * INDENT_PX,
         outcome=pl.col("outcome").cast(pl.String),
-        details=_details(),
+        details=_details(spans),
     )
 
 
@@ -349,9 +335,9 @@ def _title_html(timeline: Timeline, headings: pl.DataFrame) -> str:
         connections = cells.counted(timeline.spans.height, "connection")
         held = f"{html.escape(_span_of(timeline))} &middot; {connections} in {processes}"
     # Connections whose lines carry no time have no place on the axis: say so, not hide it.
-    untimed = getattr(timeline, "untimed", 0)
-    if untimed:
-        held += f" &middot; {cells.counted(untimed, 'connection')} left out: no time logged"
+    if timeline.untimed:
+        left_out = cells.counted(timeline.untimed, "connection")
+        held += f" &middot; {left_out} left out: no time logged"
     return f"<b style='font-size:15px'>logflow timeline</b> &nbsp; {files}<br>{held}"
 
 
