@@ -97,6 +97,14 @@ def cli() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write a JSON account of the run: lines read, records, unparsed examples.",
 )
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(exporting.FORMATS),
+    default="parquet",
+    show_default=True,
+    help="The tables' files: Parquet, CSV (lists and structs as JSON text) or NDJSON.",
+)
 @click.option("--strict", is_flag=True, help="Exit with status 1 if any record is unparsed.")
 @click.option(
     "--keep-other",
@@ -110,16 +118,19 @@ def export(
     paths: tuple[str, ...],
     out_dir: Path,
     report_path: Path | None,
+    format_: exporting.Format,
     strict: bool,
     keep_other: bool,
     quiet: bool,
     output: Output,
 ) -> None:
-    """Parse log exports into Parquet tables in OUT.
+    """Parse log exports into tables in OUT.
 
     Writes events.parquet (one row per Network-framework record), connections.parquet,
     races.parquet, proxy_failures.parquet, path_changes.parquet and listeners.parquet, every
-    row of them (filter in the notebook). A run that fails leaves no new OUT folder behind.
+    row of them (filter in the notebook); .csv or .ndjson files with --format. A run that
+    fails leaves no new OUT folder behind. OUT holds a .logflow-output file, so that it is
+    never read back as logs.
 
     PATHS are files, folders (every .log .txt .ndjson .jsonl .json .tsv .text .csv file in them,
     gzip'd or not), or - for standard input. Every input line is accounted for: it is part
@@ -133,11 +144,14 @@ def export(
     Examples:
       logflow export sample_logs/logshow-default-race.log -o out/
       logflow export ~/Desktop/logs/ -o out/ --report out/report.json
+      logflow export net.log -o out/ --format csv
       log stream --style ndjson --predicate 'subsystem == "com.apple.network"' \\
           | logflow export - -o out/
     """
     with terminal.progress(quiet=quiet) as progress:
-        parsed, written = exporting.export(paths, out_dir, keep_other=keep_other, progress=progress)
+        parsed, written = exporting.export(
+            paths, out_dir, format=format_, keep_other=keep_other, progress=progress
+        )
     report = Report.of(parsed)
     if report_path is not None:
         exporting.write_report(report, report_path)

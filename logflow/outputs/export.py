@@ -1,56 +1,106 @@
-"""Write what logflow found: the Parquet tables and the JSON report."""
+"""Write what logflow found: the tables (Parquet, CSV or NDJSON) and the JSON report.
+
+A folder of tables holds a marker (:data:`~logflow.reading.inputs.OUTPUT_MARKER`) saying
+logflow wrote it, so that it is never read back as logs; each file is written whole or not
+at all.
+"""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+import polars as pl
 
 from logflow.errors import writing
+from logflow.outputs import machine
+from logflow.outputs.files import replacing
 from logflow.outputs.report import Report
 from logflow.pipeline import TABLE_NAMES, Parsed, parse
+from logflow.reading.inputs import OUTPUT_MARKER
 
-EVENTS_FILE = "events.parquet"
+Format = Literal["parquet", "csv", "ndjson"]
+FORMATS: tuple[Format, ...] = ("parquet", "csv", "ndjson")
+EVENTS = "events"
 
 
 def export(
-    paths: Iterable[str | Path], out_dir: Path, *, keep_other: bool = False, **options: Any
+    paths: Iterable[str | Path],
+    out_dir: Path,
+    *,
+    format: Format = "parquet",
+    keep_other: bool = False,
+    **options: Any,
 ) -> tuple[Parsed, list[Path]]:
-    """Parse ``paths`` into Parquet tables in ``out_dir``; the events are written as they are
-    parsed, never held in memory whole. ``options`` go to :func:`logflow.parse`."""
-    events_file = out_dir / EVENTS_FILE
+    """Parse ``paths`` into tables in ``out_dir``, as ``format`` files; the events are
+    written as they are parsed, never held in memory whole. ``options`` go to
+    :func:`logflow.parse`."""
     created = not out_dir.exists()
     with writing(out_dir):
         out_dir.mkdir(parents=True, exist_ok=True)
+        # A folder of its own is marked before anything is in it; a folder that was there
+        # (maybe one of logs) only once it holds the tables.
+        if created:
+            _mark(out_dir)
+    # Parsed into Parquet in any case (a hidden file while it is written), then turned into
+    # the format asked for a batch at a time.
+    events_file = out_dir / f".{EVENTS}.parquet.partial"
     try:
         parsed = parse(
             paths, keep="none", events_file=events_file, keep_other=keep_other, **options
         ).require_network_events()
-        return parsed, [events_file, *write_tables(parsed, out_dir)]
+        events = _write(pl.scan_parquet(events_file), out_dir / f"{EVENTS}.{format}", format)
+        written = [events, *write_tables(parsed, out_dir, format)]
+        _mark(out_dir)
+        return parsed, written
     except BaseException:
         # A run that fails leaves no folder of its own behind (an interrupt included).
         if created:
             shutil.rmtree(out_dir, ignore_errors=True)
         raise
+    finally:
+        events_file.unlink(missing_ok=True)
 
 
-def write_tables(parsed: Parsed, out_dir: Path) -> list[Path]:
-    """Write the connections, races, proxy failures, path changes and listeners (Parquet, zstd)."""
-    written = []
-    for name in TABLE_NAMES:
-        path = out_dir / f"{name}.parquet"
-        with writing(path):
-            out_dir.mkdir(parents=True, exist_ok=True)
-            # From the files the tables were built into: one table in memory at a time.
-            parsed.tables.collect(name).write_parquet(path, compression="zstd")
-        written.append(path)
-    return written
+def write_tables(parsed: Parsed, out_dir: Path, format: Format = "parquet") -> list[Path]:
+    """Write the connections, races, proxy failures, path changes and listeners, one table
+    in memory at a time."""
+    return [
+        _write(parsed.tables.collect(name).lazy(), out_dir / f"{name}.{format}", format)
+        for name in TABLE_NAMES
+    ]
+
+
+def _write(table: pl.LazyFrame, path: Path, format: Format) -> Path:
+    """``table`` to ``path``, streamed: Parquet (zstd), CSV (lists and structs as JSON text,
+    times ISO 8601) or NDJSON."""
+    with replacing(path) as partial:
+        if format == "parquet":
+            table.sink_parquet(partial, compression="zstd")
+        elif format == "csv":
+            machine.flat(table).sink_csv(partial, datetime_format=machine.TIME_FORMAT)
+        else:
+            table.sink_ndjson(partial)
+    return path
+
+
+def _mark(out_dir: Path) -> None:
+    """Say in ``out_dir`` that logflow wrote it."""
+    marker = json.dumps({"written_by": "logflow", "version": version()}) + "\n"
+    with writing(out_dir):
+        (out_dir / OUTPUT_MARKER).write_text(marker, encoding="utf-8")
+
+
+def version() -> str:
+    """This logflow's version, as installed."""
+    return importlib.metadata.version("logflow")
 
 
 def write_report(report: Report, path: Path) -> None:
     """Write the report as indented JSON."""
-    with writing(path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+    with replacing(path) as partial:
+        partial.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")

@@ -9,9 +9,11 @@ Times are ISO 8601 in UTC.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
+
+F = TypeVar("F", pl.DataFrame, pl.LazyFrame)
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%.6f%:z"
 
@@ -23,10 +25,14 @@ def json_lines(frame: pl.DataFrame) -> str:
 
 def csv_text(frame: pl.DataFrame) -> str:
     """A header line, then a line per row; lists and structs as JSON text."""
-    nested = [name for name, dtype in frame.schema.items() if dtype.is_nested()]
-    return frame.with_columns(_json_text(pl.col(name)) for name in nested).write_csv(
-        datetime_format=TIME_FORMAT
-    )
+    return flat(frame).write_csv(datetime_format=TIME_FORMAT)
+
+
+def flat(frame: F) -> F:
+    """``frame`` with its lists and structs as JSON text: what a CSV cell can hold."""
+    schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
+    nested = [name for name, dtype in schema.items() if dtype.is_nested()]
+    return frame.with_columns(_json_text(pl.col(name)) for name in nested)
 
 
 def json_object(data: dict[str, Any]) -> str:

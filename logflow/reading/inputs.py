@@ -32,6 +32,9 @@ from logflow.errors import InputError
 LOG_SUFFIXES = (".log", ".txt", ".ndjson", ".jsonl", ".json", ".tsv", ".text", ".csv")
 ARCHIVE_SUFFIXES = (".logarchive", ".tracev3")
 STDIN = "-"
+# The file every folder logflow writes holds: such a folder (its CSV and NDJSON tables, its
+# report) is logflow's output, never read back as logs.
+OUTPUT_MARKER = ".logflow-output"
 EXPORT_HINT = (
     "on a Mac, log show --archive {path} --info --debug --style ndjson > {stem}.ndjson; "
     "anywhere, macos-UnifiedLogs' unifiedlog_iterator --mode log-archive -i {path} "
@@ -131,6 +134,9 @@ class Inputs:
                 yield from self._blocks_of(STDIN, in_folder=False)
             elif Path(raw).is_dir() and not _is_archive(Path(raw)):
                 folder, read_any = Path(raw), False
+                if (folder / OUTPUT_MARKER).exists():
+                    msg = f"{folder}: a folder logflow wrote ({OUTPUT_MARKER} says so), not logs"
+                    raise InputError(msg)
                 for path in self._folder_files(folder):
                     read_any |= yield from self._blocks_of(path, in_folder=True)
                 if not read_any:
@@ -172,9 +178,11 @@ class Inputs:
         return True
 
     def _folder_files(self, folder: Path) -> list[Path]:
-        files, archives = _folder_contents(folder)
-        for archive in archives:
-            note = Skipped(str(archive), _archive_message(archive))
+        files, archives, outputs = _folder_contents(folder)
+        notes = [Skipped(str(a), _archive_message(a)) for a in archives] + [
+            Skipped(str(output), "logflow's own output, not logs") for output in outputs
+        ]
+        for note in notes:
             if note not in self.skipped:  # a folder named twice
                 self.skipped.append(note)
         if not files:
@@ -367,13 +375,17 @@ def _count_replaced(error: UnicodeError) -> tuple[str, int]:
     return "\ufffd", error.end
 
 
-def _folder_contents(folder: Path) -> tuple[list[Path], list[Path]]:
-    """A folder's log files, and the unified-log archives in it, in name order; what is
-    hidden (a name starting with a dot, at any depth) is neither."""
+def _folder_contents(folder: Path) -> tuple[list[Path], list[Path], list[Path]]:
+    """A folder's log files, the unified-log archives in it, and the folders in it that
+    logflow wrote, in name order; what is hidden (a name starting with a dot, at any depth)
+    is none of them."""
     files, archives = [], []
+    outputs = sorted(marker.parent for marker in folder.rglob(OUTPUT_MARKER))
     for path in sorted(folder.rglob("*")):
         inside = path.relative_to(folder).parts
         if any(part.startswith(".") for part in inside) or not path.is_file():
+            continue
+        if any(output in path.parents for output in outputs):
             continue
         if any(Path(part).suffix in ARCHIVE_SUFFIXES for part in inside):
             archive = folder.joinpath(*inside[: _archive_depth(inside) + 1])
@@ -382,7 +394,7 @@ def _folder_contents(folder: Path) -> tuple[list[Path], list[Path]]:
             continue
         if path.name.lower().removesuffix(".gz").endswith(LOG_SUFFIXES):
             files.append(path)
-    return files, archives
+    return files, archives, outputs
 
 
 def _archive_depth(parts: tuple[str, ...]) -> int:
