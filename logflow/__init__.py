@@ -15,11 +15,17 @@ event of every ``com.apple.network`` message; then rebuild the connection trees
 
 from __future__ import annotations
 
-from logflow.analysis.diagnose import listeners, path_changes, proxy_failures, races
 from logflow.analysis.filters import Filters
-from logflow.analysis.tree import connections
 from logflow.errors import InputError, LogflowError, OutputError
-from logflow.pipeline import Parsed, parse, read
+from logflow.notebook import (
+    connections,
+    listeners,
+    path_changes,
+    proxy_failures,
+    races,
+    read,
+)
+from logflow.pipeline import Parsed, parse
 from logflow.schema import CONNECTION_KEY, EVENT_SCHEMA, KINDS
 
 __all__ = [

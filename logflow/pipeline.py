@@ -285,24 +285,6 @@ def parse_texts(texts: list[Text], *, skipped: Iterable[Skipped] = (), **options
     )
 
 
-def read(paths: Iterable[str | Path] | str | Path, *, keep_other: bool = False) -> pl.LazyFrame:
-    """The events table of the given exports, as a ``LazyFrame``.
-
-    Parameters
-    ----------
-    paths
-        Files, folders (their log files), ``"-"`` for standard input; gzip'd files are fine.
-    keep_other
-        Keep records of other subsystems and unparsed records too (``kind`` tells them apart).
-
-    Examples
-    --------
-    >>> events = read("sample_logs/logshow-default-race.log")  # doctest: +SKIP
-    >>> events.filter(pl.col("conn_id") == "C8.1.2").collect()  # doctest: +SKIP
-    """
-    return parse(paths).events(keep_other=keep_other)
-
-
 def parse_chunk(chunk: Block) -> pl.DataFrame:
     """The records of a chunk of whole records (:func:`logflow.reading.records.record_chunks`)."""
     # Collected in between: to_events reads the records twice, and Polars would group twice.

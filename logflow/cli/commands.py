@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import click
 import polars as pl
 
+from logflow import notebook
 from logflow.analysis import diagnose
 from logflow.analysis.filters import Filters
 from logflow.cli import terminal
@@ -533,6 +534,37 @@ def _parsed_with_events(paths: tuple[str, ...], *, quiet: bool) -> Iterator[Pars
         with terminal.progress(quiet=quiet) as progress:
             parsed = parse(paths, keep="none", events_file=events_file, progress=progress)
         yield parsed.require_network_events()
+
+
+@cli.group()
+def cache() -> None:
+    """The cache of parses that logflow.read() keeps for notebooks, so that reading an
+    unchanged export again takes no parse: under $XDG_CACHE_HOME/logflow (~/.cache/logflow).
+
+    \b
+    Examples:
+      logflow cache info
+      logflow cache clear
+    """
+
+
+@cache.command("info")
+@click.option("--json", "as_json", is_flag=True, help="Print it as one JSON object.")
+def cache_info(as_json: bool) -> None:
+    """Where the cache is, and what it holds."""
+    entries, held = notebook.cache_contents()
+    folder = notebook.cache_folder()
+    if as_json:
+        click.echo(machine.json_object({"folder": str(folder), "entries": entries, "bytes": held}))
+    else:
+        click.echo(f"{folder}: {counted(entries, 'parse')}, {held / 1e6:,.1f} MB")
+
+
+@cache.command("clear")
+def cache_clear() -> None:
+    """Remove every parse the cache holds."""
+    entries, held = notebook.clear()
+    click.echo(f"Removed {counted(entries, 'parse')}, {held / 1e6:,.1f} MB.")
 
 
 def _parse(paths: tuple[str, ...], *, quiet: bool) -> Parsed:

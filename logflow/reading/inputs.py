@@ -199,14 +199,8 @@ class Inputs:
     def total_bytes(self) -> int | None:
         """The size of every file to read, as stored (gzip'd or not); None when standard
         input is among them, whose size no one knows."""
-        total = 0
-        for raw in self.paths:
-            path = Path(raw)
-            if str(raw) == STDIN:
-                return None
-            files = _folder_contents(path)[0] if path.is_dir() else [path]
-            total += sum(f.stat().st_size for f in files if f.is_file())
-        return total
+        files = input_files(self.paths)
+        return None if files is None else sum(f.stat().st_size for f in files)
 
     def bytes_read(self) -> int:
         """How much of the inputs was read so far, as stored: what :meth:`total_bytes`
@@ -217,6 +211,19 @@ class Inputs:
     def _no_log_files(self, folder: Path) -> str:
         found = f"; {self.skipped[0].path}: {self.skipped[0].reason}" if self.skipped else ""
         return f"{folder}: folder holds no log files ({', '.join(LOG_SUFFIXES)}, or .gz){found}"
+
+
+def input_files(paths: Iterable[Path | str]) -> list[Path] | None:
+    """The files that reading ``paths`` opens (a folder's log files among them, in order),
+    or None when standard input is among them."""
+    files = []
+    for raw in paths:
+        if str(raw) == STDIN:
+            return None
+        path = Path(raw)
+        found = _folder_contents(path)[0] if path.is_dir() else [path]
+        files.extend(f for f in found if f.is_file())
+    return files
 
 
 def text_blocks(texts: Iterable[Text]) -> Iterator[Block]:
