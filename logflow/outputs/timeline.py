@@ -50,16 +50,6 @@ class Timeline:
     untimed: int = 0
     """Connections left out: their lines carry no time (a paste of bare messages)."""
 
-    @property
-    def start(self):
-        """The first instant shown (UTC), or None when there is nothing."""
-        return self.spans["start"].min()
-
-    @property
-    def end(self):
-        """The last instant shown (UTC), or None when there is nothing."""
-        return self.spans["end"].max()
-
 
 def timeline(parsed: Parsed, filters: Filters | None = None) -> Timeline:
     """The timeline of what ``filters`` keep of a parse; error marks need its events (parse
