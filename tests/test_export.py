@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from pathlib import Path
 
@@ -94,3 +95,24 @@ def test_a_failed_export_into_a_folder_that_was_there_changes_nothing(tmp_path: 
     result = CliRunner().invoke(cli, ["export", str(missing), "-o", str(tmp_path)])
     assert result.exit_code == 1
     assert [p.name for p in tmp_path.iterdir()] == ["notes.log"]
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_every_parquet_column_says_what_it_is_and_the_file_what_wrote_it(
+    exported: dict[str, Path], table: str
+) -> None:
+    import pyarrow.parquet as pq
+
+    from logflow import schema
+
+    path = exported["parquet"] / f"{table}.parquet"
+    fields = pq.read_schema(path)
+    for field in fields:
+        assert field.metadata[b"description"].decode() == schema.DESCRIPTIONS[table][field.name]
+    about = {k.decode(): v.decode() for k, v in pq.read_metadata(path).metadata.items()}
+    assert about["logflow.table"] == table
+    assert about["logflow.schema_version"] == str(schema.SCHEMA_VERSION)
+    assert about["logflow.version"] == importlib.metadata.version("logflow")
+    sources = json.loads(about["logflow.sources"])
+    assert sources and all(source.startswith(str(SAMPLES)) for source in sources)
+    assert json.loads(about["logflow.report"])["lines_read"] > 0

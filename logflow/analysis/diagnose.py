@@ -23,6 +23,7 @@ from logflow.errnos import (
 )
 from logflow.reading import grammar
 from logflow.reading.events import root_of, wire_address
+from logflow.schema import RaceOutcome
 
 # Changes to two or more connections, each within a second of the last, are one change of the
 # system's path.
@@ -49,7 +50,8 @@ def races(connections: pl.LazyFrame) -> pl.LazyFrame:
     ``failed``, ``winner_connect_s`` (from the first start
     to the winner's ready), ``margin_s`` (from the winner's ready to the next sibling's ready,
     or, if none got ready, to the first loser's last line; negative when a loser gave up before
-    the winner connected) and ``outcome``: ``won``, ``all-failed`` or ``undecided``.
+    the winner connected) and ``outcome``: ``won``, ``all-failed`` or ``undecided``
+    (:data:`logflow.schema.RACE_OUTCOMES`).
     """
     # An attempt a restart replaced raced nothing: its transform started over.
     children = connections.filter(pl.col("parent_id").is_not_null() & ~pl.col("replaced"))
@@ -105,7 +107,8 @@ def races(connections: pl.LazyFrame) -> pl.LazyFrame:
             .then(pl.lit("won"))
             .when((n_children > 0) & (pl.col("failed").list.len() == n_children))
             .then(pl.lit("all-failed"))
-            .otherwise(pl.lit("undecided")),
+            .otherwise(pl.lit("undecided"))
+            .cast(RaceOutcome),
         )
         .select(
             *PROCESS,

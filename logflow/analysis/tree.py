@@ -8,7 +8,7 @@ about each: endpoint, mode, transport, states, errors, the statistics of its sum
 and ``outcome``.
 
 The evidence, per node and its subtree (a parent is ready when an attempt under it is), is
-in :data:`OUTCOMES`, which the README's outcome table shows.
+in :data:`logflow.schema.OUTCOMES`, which the README's outcome table shows.
 
 Log order is line order, but for macos-UnifiedLogs' records (envelope ``unifiedlogs``): the
 iterator writes an archive a file and a chunk at a time, not in time order, so their order is
@@ -23,7 +23,16 @@ import polars as pl
 from logflow.errnos import errno_code, errno_text, error_name, error_text
 from logflow.reading import grammar
 from logflow.reading.events import endpoint_host, parent_of, root_of, wire_address
-from logflow.schema import CFNETWORK_KINDS, CONNECTION_KEY, NETWORK_KINDS
+from logflow.schema import (
+    CFNETWORK_KINDS,
+    CLIENT_ATTEMPT,
+    CONNECTION_KEY,
+    NETWORK_KINDS,
+    Family,
+    Outcome,
+    Transport,
+)
+from logflow.schema import OUTCOMES as OUTCOMES  # the outcomes' evidence: README, --outcome
 
 NODE = CONNECTION_KEY
 PROCESS = NODE[:-1]
@@ -72,40 +81,6 @@ LIVE_STATES = ("preparing", "waiting", "in_progress", "ready")
 # Kinds whose endpoint is a handler's: `[C8.1.1 IPv4#65424f8e:443 ready socket-flow (...)]`.
 DESCRIPTOR_KINDS = ("handler_event", "handler_note", "child_report", "proxy_failure")
 
-# Each outcome and the evidence for it, the first that holds (the README's outcome table).
-OUTCOMES = {
-    "won": "it had rivals (siblings, or addresses its resolver added, `Adding endpoint handler "
-    "for IPv4#…`, and never tried) and is the attempt the connection's summary block names as "
-    "connected (or is above it); without a summary block, the first sibling ready in log "
-    "order. Ready means a `ready` state, a `flow:finish_connect`/`flow:child_finish_connect` "
-    "event, `Output protocol connected`, QUIC's `quic_crypto_tls_ready`, or a summary block",
-    "failed": "it never connected, and failed: a `failed` state, `flow:failed_connect`, "
-    "`flow:child_failed`, `resolver:children_failed`, a connect that failed (`Socket SO_ERROR "
-    "[61: …]`, `connectx failed (fd 15) [1: Operation not permitted]`, a reset answering the "
-    "SYN: `tcp_input … flags=[R.] … state=SYN_SENT` is ECONNREFUSED), "
-    "`nw_endpoint_flow_failed_with_error`, a proxy failure, CFNetwork's `Connection 1: failed "
-    "to connect 1:61`; or every attempt under it failed. Other errno lines (`getsockopt "
-    "TCP_INFO failed [102: …]`) and errors on `waiting` reports are not failures",
-    "also-ran": "a sibling won (started and abandoned, or never started: see `races.not_started`)",
-    "dropped": "it worked, then was lost: after it was ready, a `failed` state (`reporting "
-    "state failed error …`), or a read or write "
-    "that failed with a lost connection's error (`Receive failed with error \"Operation timed "
-    'out"`, `Socket is not connected`, `Connection reset by peer`); reads that fail so show '
-    "it was connected even where its ready line is not in the capture",
-    "completed": "ready, then ended: `nw_endpoint_handler_cancel`, a `cancelled` state or "
-    "line, `dealloc`, `Output protocol disconnected`, `nw_socket_close`, a `tcp_close` record, "
-    "a summary block, or the end of its whole connection. Errors that did not lose it are "
-    "still counted (`n_errors`)",
-    "cancelled": "started, then ended before it was ever ready; or replaced: its transform "
-    "started over (`transform:restart`, after `resolver:receive_alternative`) with a new "
-    "attempt, which carries the outcome",
-    "open": "ready, and never ended: the log ends first",
-    "waiting": "its path was never satisfied (`unsatisfied (No network route)`), and it "
-    "never ended",
-    "connecting": "started, never ready, never ended",
-    "unknown": "too little logged: a lone protocol line, a connection line with no state",
-}
-Outcome = pl.Enum(list(OUTCOMES))
 
 # The event columns the trees and the diagnoses read.
 TREE_EVENT_COLUMNS = (
@@ -484,7 +459,8 @@ def _with_family(nodes: pl.LazyFrame) -> pl.LazyFrame:
         .when(shape.str.starts_with("ipv4"))
         .then(pl.lit("ipv4"))
         .when(shape.is_not_null())
-        .then(pl.lit("name")),
+        .then(pl.lit("name"))
+        .cast(Family),
     ).drop("ep")
 
 
@@ -589,8 +565,8 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
         requested_transport=pl.col("logged_transport").filter(root).first().over(tree),
         transport=pl.coalesce(
             pl.col("connected_transport"),
-            pl.when(pl.col("uses_quic")).then(pl.lit("quic")),
-            pl.when(pl.col("uses_user_tcp")).then(pl.lit("tcp")),
+            pl.when(pl.col("uses_quic")).then(pl.lit("quic", Transport)),
+            pl.when(pl.col("uses_user_tcp")).then(pl.lit("tcp", Transport)),
             pl.col("logged_transport"),
             pl.col("logged_transport").filter(root).first().over(tree),
         ),
@@ -695,18 +671,6 @@ def _with_outcome(nodes: pl.LazyFrame) -> pl.LazyFrame:
         .with_columns(via_proxy=pl.col("via_proxy").fill_null(False))
         .join(tls_stream_links(nodes), on=list(NODE), how="left", nulls_equal=True)
     )
-
-
-# On an inbound connection, the client's attempt it came from (see client_attempts).
-CLIENT_ATTEMPT = pl.Struct(
-    {
-        "source": pl.String(),
-        "process": pl.String(),
-        "pid": pl.Int64(),
-        "conn_id": pl.String(),
-        "outcome": Outcome,
-    }
-)
 
 
 def _probable_also_ran() -> pl.Expr:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from logflow import schema
 from logflow.errors import writing
 from logflow.outputs import machine
 from logflow.outputs.files import replacing
@@ -53,8 +54,12 @@ def export(
         parsed = parse(
             paths, keep="none", events_file=events_file, keep_other=keep_other, **options
         ).require_network_events()
-        events = _write(pl.scan_parquet(events_file), out_dir / f"{EVENTS}.{format}", format)
-        written = [events, *write_tables(parsed, out_dir, format)]
+        about = _about(parsed)
+        events = pl.scan_parquet(events_file)
+        written = [
+            _write(EVENTS, events, out_dir, format, about),
+            *write_tables(parsed, out_dir, format, about),
+        ]
         _mark(out_dir)
         return parsed, written
     except BaseException:
@@ -66,21 +71,42 @@ def export(
         events_file.unlink(missing_ok=True)
 
 
-def write_tables(parsed: Parsed, out_dir: Path, format: Format = "parquet") -> list[Path]:
+def write_tables(
+    parsed: Parsed, out_dir: Path, format: Format = "parquet", about: dict[str, str] | None = None
+) -> list[Path]:
     """Write the connections, races, proxy failures, path changes and listeners, one table
     in memory at a time."""
+    about = about if about is not None else _about(parsed)
     return [
-        _write(parsed.tables.collect(name).lazy(), out_dir / f"{name}.{format}", format)
+        _write(name, parsed.tables.collect(name).lazy(), out_dir, format, about)
         for name in TABLE_NAMES
     ]
 
 
-def _write(table: pl.LazyFrame, path: Path, format: Format) -> Path:
-    """``table`` to ``path``, streamed: Parquet (zstd), CSV (lists and structs as JSON text,
-    times ISO 8601) or NDJSON."""
+def _about(parsed: Parsed) -> dict[str, str]:
+    """What a Parquet file says of the run that wrote it, in its key-value metadata."""
+    return {
+        "logflow.version": version(),
+        "logflow.sources": json.dumps(list(parsed.sources)),
+        "logflow.report": json.dumps(Report.of(parsed).to_dict(), default=str),
+    }
+
+
+def _write(
+    name: str, table: pl.LazyFrame, out_dir: Path, format: Format, about: dict[str, str]
+) -> Path:
+    """Table ``name`` to its file in ``out_dir``, streamed: Parquet (zstd; each column's
+    description in its field metadata, the run in the file's), CSV (lists and structs as
+    JSON text, times ISO 8601) or NDJSON."""
+    path = out_dir / f"{name}.{format}"
     with replacing(path) as partial:
         if format == "parquet":
-            table.sink_parquet(partial, compression="zstd")
+            table.sink_parquet(
+                partial,
+                compression="zstd",
+                arrow_schema=schema.parquet_schema(name, table.collect_schema()),
+                metadata={**schema.parquet_metadata(name), **about},
+            )
         elif format == "csv":
             machine.flat(table).sink_csv(partial, datetime_format=machine.TIME_FORMAT)
         else:

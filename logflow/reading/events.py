@@ -14,7 +14,15 @@ import polars as pl
 from logflow.errnos import errno_text
 from logflow.reading import grammar
 from logflow.reading.records import FRAME_SHAPES, env_fields
-from logflow.schema import CFNETWORK_KINDS, EVENT_SCHEMA, OTHER, SUMMARY, UNKNOWN, UNPARSED
+from logflow.schema import (
+    CFNETWORK_KINDS,
+    EVENT_SCHEMA,
+    OTHER,
+    SUMMARY,
+    TRANSPORTS,
+    UNKNOWN,
+    UNPARSED,
+)
 
 NO_DATE = "1970-01-01"
 
@@ -244,7 +252,7 @@ def _connected_transport() -> pl.Expr:
     `(socket)`: the kernel's, TCP or UDP as asked.)"""
     protocol = _m("protocol")
     connected = (_m("protocol_change") == "Transport protocol connected") & protocol.is_in(
-        ("tcp", "udp", "quic")
+        TRANSPORTS
     )
     return pl.when(connected).then(protocol)
 
