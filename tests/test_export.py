@@ -116,3 +116,20 @@ def test_every_parquet_column_says_what_it_is_and_the_file_what_wrote_it(
     sources = json.loads(about["logflow.sources"])
     assert sources and all(source.startswith(str(SAMPLES)) for source in sources)
     assert json.loads(about["logflow.report"])["lines_read"] > 0
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_duckdb_reads_every_table_with_its_types(exported: dict[str, Path], table: str) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    path = exported["parquet"] / f"{table}.parquet"
+    parquet = pl.read_parquet(path)
+    described = duckdb.sql(f"describe select * from '{path}'").fetchall()
+    types = {name: kind for name, kind, *_ in described}
+    assert list(types) == parquet.columns
+    for name, dtype in parquet.schema.items():
+        if isinstance(dtype, pl.Enum):  # a dictionary column: its values, as text
+            assert types[name] == "VARCHAR", name
+        elif dtype == pl.Datetime("us", "UTC"):
+            assert types[name] == "TIMESTAMP WITH TIME ZONE", name
+    ((rows,),) = duckdb.sql(f"select count(*) from '{path}'").fetchall()
+    assert rows == parquet.height
