@@ -234,9 +234,14 @@ def tree(
         click.echo(_nothing("connections", parsed, filters), err=True)
         return
     screen = terminal.screen(output.color)
-    for text, outcome in trees.tree_lines(
-        conns, parsed.captures, list(parsed.sources), width=screen.width
-    ):
+    _echo_lines(
+        trees.tree_lines(conns, parsed.captures, list(parsed.sources), width=screen.width), screen
+    )
+
+
+def _echo_lines(lines: list[trees.Line], screen: tables.Screen) -> None:
+    """Lines that show an outcome, in its colour where the screen takes colour."""
+    for text, outcome in lines:
         fg = tables.OUTCOME_COLOURS.get(outcome or "")
         click.echo(click.style(text, fg=fg) if screen.color and fg else text, color=screen.color)
 
@@ -390,7 +395,7 @@ def events(paths: tuple[str, ...], filters: Filters, output: Output, quiet: bool
       logflow events net.log --conn C8 --json | jq .message
     """
     with _parsed_with_events(paths, quiet=quiet) as parsed:
-        found = _in_log_order(parsed.events(filters).collect(), parsed)
+        found = tables.in_log_order(parsed.events(filters).collect(), list(parsed.sources))
         if output.format != "text":
             _print_machine(found, output)
         elif found.is_empty():
@@ -402,12 +407,6 @@ def events(paths: tuple[str, ...], filters: Filters, output: Output, quiet: bool
                 click.echo(tables.render(view, screen))
             else:
                 click.echo("\n".join(tables.event_lines(view, screen.width)))
-
-
-def _in_log_order(events: pl.DataFrame, parsed: Parsed) -> pl.DataFrame:
-    by_file = {source: number for number, source in enumerate(parsed.sources)}
-    order = pl.col("source").replace_strict(by_file, default=len(by_file))
-    return events.sort(order, "process", "pid", "line_no", nulls_last=True)
 
 
 TIMELINE_FORMATS = {
@@ -497,10 +496,7 @@ def timeline(
             write_html(shown, out_path)
         elif str(out_path) == "-":
             screen = terminal.screen(color)
-            for text, outcome in timeline_text.timeline_lines(shown, screen.width):
-                fg = tables.OUTCOME_COLOURS.get(outcome or "")
-                styled = click.style(text, fg=fg) if screen.color and fg else text
-                click.echo(styled, color=screen.color)
+            _echo_lines(timeline_text.timeline_lines(shown, screen.width), screen)
             return
         else:
             lines = timeline_text.timeline_lines(shown, None)

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from logflow.outputs import cells
+from logflow.outputs.trees import file_order
 
 # The colour of an outcome, wherever one is printed.
 OUTCOME_COLOURS = {
@@ -175,6 +176,11 @@ VIEWS = {
     "listeners": View("listeners", "listeners", _listeners),
     "events": View("events", "events", _events),
 }
+
+
+def in_log_order(events: pl.DataFrame, sources: list[str]) -> pl.DataFrame:
+    """Events by file (as read), process, then line: each process's in the order logged."""
+    return events.sort(file_order(sources), "process", "pid", "line_no", nulls_last=True)
 
 
 def event_lines(frame: pl.DataFrame, width: int) -> list[str]:

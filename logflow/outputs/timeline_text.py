@@ -43,7 +43,7 @@ def timeline_lines(timeline: Timeline, width: int | None) -> list[Line]:
     label_width = min(max(labels["label"].str.len_chars().max(), 8), MOST_LABEL)
     label_width = max(min(label_width, width - numbers - LEAST_BARS - 1), 8)
     bars = max(width - label_width - numbers - 1, 1)
-    lines: list[Line] = [(LEGEND if len(LEGEND) <= width else LEGEND[: width - 1] + "…", None)]
+    lines: list[Line] = [(_fitted(LEGEND, width).rstrip(), None)]
     columns = _columns(labels, timeline.marks, bars)
     for (group,), rows in columns.group_by("group", maintain_order=True):
         lines.append(("", None))

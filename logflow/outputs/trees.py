@@ -29,9 +29,8 @@ LEGEND = (
 def in_tree_order(connections: pl.DataFrame, sources: list[str]) -> pl.DataFrame:
     """``connections`` in the order the trees draw them: by file (as read), process, pid,
     then root by root in start order, each depth first with siblings in start order."""
-    by_file = {source: number for number, source in enumerate(sources)}
     frame = connections.with_columns(
-        file_order=pl.col("source").replace_strict(by_file, default=len(by_file)),
+        file_order=file_order(sources),
         root_start=pl.col("first_ts").min().over(TREE),
     ).sort("file_order", "process", "pid", "root_start", "root_id", nulls_last=True)
     children: dict[tuple[Any, ...], list[int]] = defaultdict(list)
@@ -55,6 +54,12 @@ def in_tree_order(connections: pl.DataFrame, sources: list[str]) -> pl.DataFrame
         source, process, pid, conn_id, _ = keys[index]
         stack.extend(reversed(children.get((source, process, pid, conn_id), [])))
     return frame[drawn].drop("file_order", "root_start")
+
+
+def file_order(sources: list[str]) -> pl.Expr:
+    """Each row's file by the order the files were read (one not among them last)."""
+    by_file = {source: number for number, source in enumerate(sources)}
+    return pl.col("source").replace_strict(by_file, default=len(by_file))
 
 
 def described(connections: pl.DataFrame, captures: pl.DataFrame) -> pl.DataFrame:
