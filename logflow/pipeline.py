@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import tempfile
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +30,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from logflow import scratch
 from logflow.analysis.diagnose import (
     connection_path_changes,
     group_system_changes,
@@ -40,7 +40,7 @@ from logflow.analysis.diagnose import (
     races,
 )
 from logflow.analysis.filters import Filters
-from logflow.analysis.partition import SPILL_ROWS, TreeEvents, writing_scratch
+from logflow.analysis.partition import SPILL_ROWS, TreeEvents
 from logflow.analysis.tree import (
     NODE,
     PROCESS,
@@ -54,6 +54,7 @@ from logflow.reading.events import to_events
 from logflow.reading.inputs import BLOCK_BYTES, Block, Inputs, Skipped, Text, text_blocks
 from logflow.reading.records import UNKNOWN_ENVELOPE, group_records, record_chunks
 from logflow.schema import CFNETWORK_KINDS, EVENT_SCHEMA, NETWORK_KINDS, OTHER, UNPARSED
+from logflow.testing import pause_at
 
 # A chunk is parsed on one thread, start to end: Polars' in-memory engine does that with less
 # work than the streaming one, which splits each chunk again (measured: 20% less CPU time).
@@ -313,8 +314,10 @@ def _parse_blocks(
         collector = _Collector(trees, keep=keep, events_file=events_file, keep_other=keep_other)
         try:
             chunks = record_chunks(blocks)
-            for digest in _in_parallel(collector.digest, chunks, workers):
+            for number, digest in enumerate(_in_parallel(collector.digest, chunks, workers)):
                 collector.add(digest)
+                if number == 0:
+                    pause_at("read")
                 if progress is not None and measure is not None:
                     progress.reading(*measure())
             collector.finish()
@@ -523,9 +526,10 @@ def _tables(trees: TreeEvents, progress: Progress | None = None) -> Tables:
     Each batch's tables go to Arrow files (their size grows with the input, not the memory);
     the tables read them back, sorted, when collected.
     """
-    with writing_scratch():
-        tables = Tables(Path(tempfile.mkdtemp(prefix="logflow-tables-")))
-        weakref.finalize(tables, shutil.rmtree, tables.folder, ignore_errors=True)
+    pause_at("trees")
+    tables = Tables(scratch.folder("tables"))
+    weakref.finalize(tables, shutil.rmtree, tables.folder, ignore_errors=True)
+    with scratch.writing_scratch():
         done = 0
         for number, batch in enumerate(trees.batches()):
             rows, built = _batch_tables(batch)

@@ -12,17 +12,18 @@ Each partition is one Arrow file, appended to at each spill, so a batch reads on
 
 from __future__ import annotations
 
-import tempfile
+import contextlib
+import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
 
-from logflow.errors import OutputError
+from logflow import scratch
 from logflow.reading.events import root_of
 from logflow.schema import CONNECTION_KEY
+from logflow.testing import pause_at
 
 PARTITIONS = 64
 # Rows held in memory before they go to disk: what about 270,000 `log show` lines leave.
@@ -31,19 +32,6 @@ SPILL_ROWS = 200_000
 BATCH_ROWS = 100_000
 
 TREE = pl.struct(*CONNECTION_KEY[:-1], root=root_of(pl.col("conn_id")))
-
-
-@contextmanager
-def writing_scratch() -> Iterator[None]:
-    """Turn a failure to write temporary files into an :class:`OutputError` that says where."""
-    try:
-        yield
-    except OSError as exc:
-        msg = (
-            f"cannot write temporary files in {tempfile.gettempdir()}: {exc.strerror or exc}; "
-            "set TMPDIR to a folder with room"
-        )
-        raise OutputError(msg) from None
 
 
 class TreeEvents:
@@ -57,7 +45,7 @@ class TreeEvents:
         self.batch_rows = min(spill_rows, BATCH_ROWS)
         self.frames: list[pl.DataFrame] = []
         self.rows = 0
-        self.folder: tempfile.TemporaryDirectory[str] | None = None
+        self.folder: Path | None = None
         self.writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
         self.rows_in = [0] * PARTITIONS
 
@@ -102,21 +90,24 @@ class TreeEvents:
             yield pl.scan_ipc([self._path(p) for p in batch])
 
     def close(self) -> None:
+        """Remove the spilled files (their writers closed as well as a full disk lets)."""
         for writer in self.writers.values():
-            writer.close()
+            with contextlib.suppress(Exception):
+                writer.close()
         self.writers = {}
         if self.folder is not None:
-            self.folder.cleanup()
+            shutil.rmtree(self.folder, ignore_errors=True)
             self.folder = None
 
     def _spill(self) -> None:
         """Append the rows held to their partitions' files."""
-        with writing_scratch():
+        if self.folder is None:
+            self.folder = scratch.folder("spill")
+            pause_at("spill")
+        with scratch.writing_scratch():
             self._write_partitions()
 
     def _write_partitions(self) -> None:
-        if self.folder is None:
-            self.folder = tempfile.TemporaryDirectory(prefix="logflow-")
         part = (TREE.hash(seed=0) % PARTITIONS).alias("part")
         # Sorted by partition (stably: a tree's rows stay in order), converted once, and cut.
         rows = pl.concat(self.frames).sort(part, maintain_order=True)
@@ -134,4 +125,4 @@ class TreeEvents:
 
     def _path(self, part: int) -> Path:
         assert self.folder is not None
-        return Path(self.folder.name) / f"part-{part:02d}.arrow"
+        return self.folder / f"part-{part:02d}.arrow"

@@ -2,7 +2,8 @@
 
 This is the only module that imports click, prints, or decides exit codes. Every
 :class:`~logflow.errors.LogflowError` becomes one ``Error: ...`` line on stderr and exit 1;
-bad flags are click usage errors (exit 2).
+bad flags are click usage errors (exit 2); SIGINT and SIGTERM stop a run cleanly, with one
+line saying what was kept, and exit 130 and 143, as a shell reports them.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import shutil
+import signal
 import sys
-import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,19 +22,20 @@ from typing import Any, TypeVar
 import click
 import polars as pl
 
-from logflow import notebook
+from logflow import notebook, scratch
 from logflow.analysis import diagnose
 from logflow.analysis.filters import Filters
 from logflow.cli import terminal
 from logflow.cli.options import (
     Output,
+    Reading,
     color_option,
     filter_options,
     output_options,
     paths_argument,
-    quiet_option,
+    reading_options,
 )
-from logflow.errors import LogflowError
+from logflow.errors import Interrupted, LogflowError
 from logflow.outputs import export as exporting
 from logflow.outputs import machine, tables, timeline_text, trees
 from logflow.outputs import summary as summaries
@@ -40,12 +44,16 @@ from logflow.outputs.cells import counted
 from logflow.outputs.files import replacing
 from logflow.outputs.report import Report
 from logflow.pipeline import Parsed, parse
+from logflow.reading import stdin
+from logflow.reading.inputs import STDIN
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def reports_errors(command: F) -> F:
-    """Turn library errors into one clear line and exit status 1, never a traceback."""
+    """Turn library errors into one clear line and exit status 1, and interrupts into one
+    line saying what was kept and exit status 130 (SIGINT) or 143 (SIGTERM); never a
+    traceback."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -53,8 +61,29 @@ def reports_errors(command: F) -> F:
             return command(*args, **kwargs)
         except LogflowError as err:
             raise click.ClickException(str(err)) from None
+        except (KeyboardInterrupt, Interrupted) as stop:
+            if not isinstance(stop, Interrupted):
+                stop = Interrupted(signal.SIGINT)
+            click.echo(f"Interrupted by {stop.name}: {stop.kept or 'nothing written'}.", err=True)
+            sys.exit(stop.exit_code)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM stops a run as Ctrl-C does: what it was writing is removed on the way out."""
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def _kept_on_interrupt(kept: str) -> Iterator[None]:
+    """Say what an interrupt in the block left as it was, unless it says so itself."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted(signal.SIGINT, kept) from None
+    except Interrupted as stop:
+        raise Interrupted(stop.signum, stop.kept or kept) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -112,7 +141,7 @@ def cli() -> None:
     is_flag=True,
     help="Keep other subsystems' records and unparsed records in events.parquet.",
 )
-@quiet_option
+@reading_options
 @output_options
 @reports_errors
 def export(
@@ -122,7 +151,7 @@ def export(
     format_: exporting.Format,
     strict: bool,
     keep_other: bool,
-    quiet: bool,
+    reading: Reading,
     output: Output,
 ) -> None:
     """Parse log exports into tables in OUT.
@@ -149,20 +178,23 @@ def export(
       log stream --style ndjson --predicate 'subsystem == "com.apple.network"' \\
           | logflow export - -o out/
     """
-    with terminal.progress(quiet=quiet) as progress:
-        parsed, written = exporting.export(
-            paths, out_dir, format=format_, keep_other=keep_other, progress=progress
+    with _reading_inputs(paths, reading) as progress:
+        exported = exporting.export(
+            paths,
+            out_dir,
+            format=format_,
+            keep_other=keep_other,
+            report_path=report_path,
+            progress=progress,
         )
-    report = Report.of(parsed)
-    if report_path is not None:
-        exporting.write_report(report, report_path)
+    report = exported.report
     if output.format == "json":
         click.echo(machine.json_object(report.to_dict()))
     elif output.format == "csv":
         click.echo(machine.csv_text(pl.DataFrame([report.counts()])), nl=False)
     else:
         click.echo(report.account())
-        click.echo(f"Wrote {', '.join(p.name for p in written)} to {out_dir}.")
+        click.echo(f"Wrote {', '.join(p.name for p in exported.files)} to {out_dir}.")
     _notes(report)
     sys.exit(report.exit_code(strict=strict))
 
@@ -171,9 +203,9 @@ def export(
 @paths_argument
 @filter_options
 @output_options
-@quiet_option
+@reading_options
 @reports_errors
-def summary(paths: tuple[str, ...], filters: Filters, output: Output, quiet: bool) -> None:
+def summary(paths: tuple[str, ...], filters: Filters, output: Output, reading: Reading) -> None:
     """One screen about the logs: the capture, its processes, connections and attempts and
     their outcomes, races (winners and also-rans), failures by error, proxy failures, path
     changes, listeners and what they accepted, busiest hosts.
@@ -185,7 +217,7 @@ def summary(paths: tuple[str, ...], filters: Filters, output: Output, quiet: boo
       logflow summary sample_logs/logshow-default-race.log
       logflow summary net.log --process Safari --since +30s
     """
-    parsed = _parse(paths, quiet=quiet)
+    parsed = _parse(paths, reading)
     data = summaries.summarize(parsed, filters)
     if output.format == "json":
         click.echo(machine.json_object(data))
@@ -204,10 +236,10 @@ def summary(paths: tuple[str, ...], filters: Filters, output: Output, quiet: boo
     "--failed", is_flag=True, help="Only trees where an attempt failed (--outcome failed)."
 )
 @output_options
-@quiet_option
+@reading_options
 @reports_errors
 def tree(
-    paths: tuple[str, ...], filters: Filters, failed: bool, output: Output, quiet: bool
+    paths: tuple[str, ...], filters: Filters, failed: bool, output: Output, reading: Reading
 ) -> None:
     """The connection trees: every connection and its attempts, a line each: id, endpoint,
     mode, OUTCOME, when it started (and how long after its root), how long it took, when it
@@ -225,7 +257,7 @@ def tree(
     """
     if failed:
         filters = dataclasses.replace(filters, outcome="failed")
-    parsed = _parse(paths, quiet=quiet)
+    parsed = _parse(paths, reading)
     conns = parsed.table("connections", filters).collect()
     if output.format != "text":
         _print_machine(trees.in_tree_order(conns, list(parsed.sources)), output)
@@ -251,10 +283,10 @@ def _table_command(name: str, doc: str) -> None:
     @paths_argument
     @filter_options
     @output_options
-    @quiet_option
+    @reading_options
     @reports_errors
-    def command(paths: tuple[str, ...], filters: Filters, output: Output, quiet: bool) -> None:
-        parsed = _parse(paths, quiet=quiet)
+    def command(paths: tuple[str, ...], filters: Filters, output: Output, reading: Reading) -> None:
+        parsed = _parse(paths, reading)
         _print_table(name, parsed.table(name, filters).collect(), parsed, filters, output)
 
 
@@ -302,10 +334,14 @@ def _nothing(name: str, parsed: Parsed, filters: Filters) -> str:
     flag_value="won",
     help="Print a Wireshark display filter that selects the winners' packets instead.",
 )
-@quiet_option
+@reading_options
 @reports_errors
 def races(
-    paths: tuple[str, ...], filters: Filters, output: Output, wireshark: str | None, quiet: bool
+    paths: tuple[str, ...],
+    filters: Filters,
+    output: Output,
+    wireshark: str | None,
+    reading: Reading,
 ) -> None:
     """Every Happy Eyeballs race: the attempts under one parent, the winner (how long it
     took to connect, and by how much it beat the next), the also-rans, and the addresses
@@ -321,7 +357,7 @@ def races(
       logflow races sample_logs/console-client-local-race.tsv.log --wireshark
       tshark -r trace.pcapng -Y "$(logflow races net.log --wireshark-winners)"
     """
-    parsed = _parse(paths, quiet=quiet)
+    parsed = _parse(paths, reading)
     if wireshark is None:
         _print_table("races", parsed.table("races", filters).collect(), parsed, filters, output)
         return
@@ -378,9 +414,9 @@ _table_command(
 @paths_argument
 @filter_options
 @output_options
-@quiet_option
+@reading_options
 @reports_errors
-def events(paths: tuple[str, ...], filters: Filters, output: Output, quiet: bool) -> None:
+def events(paths: tuple[str, ...], filters: Filters, output: Output, reading: Reading) -> None:
     """Every record of a connection and its attempts, in log order: its line, time (and
     offset from the capture's start), id and instance, kind, state or event, and message.
     Where several processes have a C8, each one's come under its name.
@@ -394,7 +430,7 @@ def events(paths: tuple[str, ...], filters: Filters, output: Output, quiet: bool
       logflow events net.log --conn C8.1.2 --process Weather
       logflow events net.log --conn C8 --json | jq .message
     """
-    with _parsed_with_events(paths, quiet=quiet) as parsed:
+    with _parsed_with_events(paths, reading) as parsed:
         found = tables.in_log_order(parsed.events(filters).collect(), list(parsed.sources))
         if output.format != "text":
             _print_machine(found, output)
@@ -437,7 +473,7 @@ TIMELINE_FORMATS = {
 )
 @filter_options
 @color_option
-@quiet_option
+@reading_options
 @reports_errors
 def timeline(
     paths: tuple[str, ...],
@@ -445,7 +481,7 @@ def timeline(
     format_: str | None,
     filters: Filters,
     color: bool | None,
-    quiet: bool,
+    reading: Reading,
 ) -> None:
     """Every connection and attempt on a time axis: a race, its also-rans, a proxy failure
     or a path change, where they happened.
@@ -469,7 +505,9 @@ def timeline(
       logflow timeline net.log -o timeline.html --outcome failed
     """
     format_ = format_ or _timeline_format(out_path)
-    with _parsed_with_events(paths, quiet=quiet) as parsed:
+    to_file = str(out_path) != "-"
+    kept = f"{out_path} {'as it was' if out_path.exists() else 'not written'}" if to_file else ""
+    with _kept_on_interrupt(kept), _parsed_with_events(paths, reading) as parsed:
         shown = timelines.timeline(parsed, filters)
         if shown.spans.is_empty():
             nothing = (
@@ -502,7 +540,7 @@ def timeline(
             lines = timeline_text.timeline_lines(shown, None)
             with replacing(out_path) as partial:
                 partial.write_text("".join(f"{text}\n" for text, _ in lines), encoding="utf-8")
-    if not quiet:
+    if not reading.quiet:
         click.echo(
             f"Wrote the timeline of {len(shown.spans):,} connections to {out_path}.", err=True
         )
@@ -522,14 +560,18 @@ def _timeline_format(out_path: Path) -> str:
 
 
 @contextlib.contextmanager
-def _parsed_with_events(paths: tuple[str, ...], *, quiet: bool) -> Iterator[Parsed]:
+def _parsed_with_events(paths: tuple[str, ...], reading: Reading) -> Iterator[Parsed]:
     """Parse, the events written to a scratch Parquet file (not held in memory) that lasts
     as long as the block."""
-    with tempfile.TemporaryDirectory(prefix="logflow-events-") as scratch:
-        events_file = Path(scratch) / "events.parquet"
-        with terminal.progress(quiet=quiet) as progress:
-            parsed = parse(paths, keep="none", events_file=events_file, progress=progress)
+    folder = scratch.folder("events")
+    try:
+        with _reading_inputs(paths, reading) as progress, scratch.writing_scratch():
+            parsed = parse(
+                paths, keep="none", events_file=folder / "events.parquet", progress=progress
+            )
         yield parsed.require_network_events()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @cli.group()
@@ -563,10 +605,35 @@ def cache_clear() -> None:
     click.echo(f"Removed {counted(entries, 'parse')}, {held / 1e6:,.1f} MB.")
 
 
-def _parse(paths: tuple[str, ...], *, quiet: bool) -> Parsed:
+def _parse(paths: tuple[str, ...], reading: Reading) -> Parsed:
     """Parse for a command that prints tables: keep the trees, not the records."""
-    with terminal.progress(quiet=quiet) as progress:
+    with _reading_inputs(paths, reading) as progress:
         return parse(paths, keep="none", progress=progress).require_network_events()
+
+
+@contextlib.contextmanager
+def _reading_inputs(
+    paths: tuple[str, ...], reading: Reading
+) -> Iterator[terminal.ParseProgress | None]:
+    """Progress while the inputs are read; reading standard input, the first Ctrl-C ends the
+    input and the run goes on with what was read (`log stream` has no end of its own), the
+    second stops it."""
+    reads_stdin = STDIN in paths and threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, _end_input) if reads_stdin else None
+    try:
+        with terminal.progress(quiet=reading.quiet) as progress:
+            yield progress
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if stdin.ended():
+        click.echo("  standard input ended by Ctrl-C: this is what was read before it", err=True)
+
+
+def _end_input(signum: int, frame: object) -> None:
+    stdin.end()
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # the next Ctrl-C stops the run
+    click.echo("  Ctrl-C: ending the input, going on with what was read (again to stop)", err=True)
 
 
 def _notes(report: Report) -> None:
@@ -580,4 +647,5 @@ def _notes(report: Report) -> None:
 
 def main() -> None:
     """Entry point of the ``logflow`` console script."""
+    signal.signal(signal.SIGTERM, _terminated)
     cli()

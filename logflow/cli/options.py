@@ -1,20 +1,24 @@
 """The options several commands share, each defined once: the paths, the filters, the output
-format and colour, quiet."""
+format and colour, how to read."""
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import click
 
+from logflow import scratch
 from logflow.analysis.filters import Filters, Moment, connection_id, moment
 from logflow.analysis.tree import OUTCOMES
 from logflow.errors import FilterError
 
 F = TypeVar("F", bound=Callable[..., Any])
+MAX_RECORD_BYTES = 1 << 20
 Format = Literal["text", "json", "csv"]
 
 
@@ -143,11 +147,55 @@ def color_option(command: F) -> F:
     )(command)
 
 
-def quiet_option(command: F) -> F:
-    """``-q/--quiet``: no progress on stderr."""
-    return click.option(
+@dataclass(frozen=True)
+class Reading:
+    """How a command reads its inputs: whether it shows progress, and the longest record it
+    keeps whole."""
+
+    quiet: bool = False
+    max_record_bytes: int = MAX_RECORD_BYTES
+
+
+_SIZE = re.compile(r"(?i)^\s*(\d+)\s*(|k|m|g|kib|mib|gib|kb|mb|gb)\s*$")
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def size(text: str) -> int:
+    """Bytes from ``4096``, ``64K``, ``1MiB`` or ``2G`` (binary units)."""
+    found = _SIZE.match(text)
+    if not found or int(found[1]) == 0:
+        msg = f"{text!r} is not a size: give bytes, or a number with K, M or G (1M, 4MiB)"
+        raise FilterError(msg)
+    return int(found[1]) * _UNITS[found[2][:1].lower()]
+
+
+def reading_options(command: F) -> F:
+    """``-q/--quiet``, ``--tmp-dir`` and ``--max-record-bytes``, given to the command as
+    ``reading`` (:class:`Reading`); ``--tmp-dir`` takes effect as it is read."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, quiet: bool, max_record_bytes: int, **kwargs: Any) -> Any:
+        return command(*args, reading=Reading(quiet, max_record_bytes), **kwargs)
+
+    wrapper = click.option(
+        "--max-record-bytes",
+        default="1M",
+        show_default=True,
+        callback=_converted(size),
+        metavar="SIZE",
+        help="Cut a longer record (a runaway line, a paste gone wrong) there; cuts are counted.",
+    )(wrapper)
+    wrapper = click.option(
+        "--tmp-dir",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        callback=lambda _ctx, _param, folder: scratch.use(folder),
+        expose_value=False,
+        help="Folder for temporary files (default: $TMPDIR); see the README for how much.",
+    )(wrapper)
+    wrapper = click.option(
         "-q",
         "--quiet",
         is_flag=True,
         help="Show no progress while reading (it shows only on a terminal).",
-    )(command)
+    )(wrapper)
+    return wrapper  # type: ignore[return-value]

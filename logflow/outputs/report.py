@@ -27,10 +27,12 @@ class Report:
     """Network events that came with an envelope no row shape knows: ``count`` and
     ``examples`` (``source``, ``line_no``, ``prefix``: what stood before the message)."""
     skipped: list[dict[str, str]] = field(default_factory=list)
+    run_id: str | None = None
+    """The export that wrote this report and its tables (:func:`logflow.export`)."""
 
     @classmethod
-    def of(cls, parsed: Parsed) -> Report:
-        """Count the records of a parse."""
+    def of(cls, parsed: Parsed, *, run_id: str | None = None) -> Report:
+        """Count the records of a parse (for the export ``run_id``)."""
 
         def count(kinds: tuple[str, ...]) -> int:
             return sum(parsed.kind_counts.get(kind, 0) for kind in kinds)
@@ -51,6 +53,7 @@ class Report:
                 "examples": parsed.unknown_envelope_examples.to_dicts(),
             },
             skipped=[asdict(s) for s in parsed.skipped],
+            run_id=run_id,
         )
 
     def exit_code(self, *, strict: bool = False) -> int:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import codecs
 import gzip
-import sys
 import threading
 import zlib
 from collections.abc import Generator, Iterable, Iterator
@@ -28,6 +27,7 @@ from typing import AnyStr, BinaryIO
 import polars as pl
 
 from logflow.errors import InputError
+from logflow.reading import stdin
 
 LOG_SUFFIXES = (".log", ".txt", ".ndjson", ".jsonl", ".json", ".tsv", ".text", ".csv")
 ARCHIVE_SUFFIXES = (".logarchive", ".tracev3")
@@ -251,7 +251,7 @@ def _split_lines(text: str) -> pl.Series:
 
 def _open(path: Path | str) -> BinaryIO:
     if path == STDIN:
-        return sys.stdin.buffer
+        return stdin.standard_input()
     assert isinstance(path, Path)
     if _is_archive(path):
         raise _Unreadable(str(path), _archive_message(path))
