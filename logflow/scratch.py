@@ -5,8 +5,10 @@ Every scratch name carries the run's process id and start time (``logflow-tables
 run still going is using: the next run removes the first kind (:func:`sweep`), in the
 scratch folder (``$TMPDIR``, or ``--tmp-dir``) and in the folders it writes into.
 
-How much room a run needs there: about 0.3 GB per GB of text read (the rows the trees are
-built from, spilled, and the tables built from them; ``benchmarks/scratch.py`` measures it).
+How much room a run needs there: about 0.4 GB per GB of text read (the rows the trees are
+built from, spilled, and the tables built from them); an export needs about 0.25 GB per GB
+more in its output folder, for the new set beside the one it replaces
+(``benchmarks/scratch.py`` measures both).
 """
 
 from __future__ import annotations

@@ -30,6 +30,9 @@ PARTITIONS = 64
 SPILL_ROWS = 200_000
 # Once on disk, the trees of about this many rows are built at once.
 BATCH_ROWS = 100_000
+# Spilled rows are LZ4-compressed: 4.6 times less disk (benchmarks/scratch.py: 0.38 GB per
+# GB of text read, not 1.75) for about 2% more CPU time (1M lines, 3 alternating runs).
+SPILL_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
 
 TREE = pl.struct(*CONNECTION_KEY[:-1], root=root_of(pl.col("conn_id")))
 
@@ -118,7 +121,8 @@ class TreeEvents:
             piece = table.slice(offset, count)
             offset += count
             if number not in self.writers:
-                self.writers[number] = pa.ipc.new_file(self._path(number), piece.schema)
+                path, options = self._path(number), SPILL_OPTIONS
+                self.writers[number] = pa.ipc.new_file(path, piece.schema, options=options)
             self.writers[number].write_table(piece)
             self.rows_in[number] += count
         self.frames, self.rows = [], 0
