@@ -158,9 +158,9 @@ def export(
 
     Writes events.parquet (one row per Network-framework record), connections.parquet,
     races.parquet, proxy_failures.parquet, path_changes.parquet and listeners.parquet, every
-    row of them (filter in the notebook); .csv or .ndjson files with --format. A run that
-    fails leaves no new OUT folder behind. OUT holds a .logflow-output file, so that it is
-    never read back as logs.
+    row of them (filter in the notebook); .csv or .ndjson files with --format. They are one
+    set, moved into OUT together: a run that fails or is stopped leaves OUT as it was (and
+    no new OUT). OUT holds a .logflow-output file, so that it is never read back as logs.
 
     PATHS are files, folders (every .log .txt .ndjson .jsonl .json .tsv .text .csv file in them,
     gzip'd or not), or - for standard input. Every input line is accounted for: it is part
@@ -168,7 +168,7 @@ def export(
     is reported as unparsed. --json and --csv print that account for a program.
 
     Exit status: 0 on success, 1 on bad input (or unparsed records with --strict), 2 on a
-    usage error.
+    usage error, 130 or 143 when stopped by Ctrl-C (SIGINT) or SIGTERM.
 
     \b
     Examples:
@@ -176,7 +176,7 @@ def export(
       logflow export ~/Desktop/logs/ -o out/ --report out/report.json
       logflow export net.log -o out/ --format csv
       log stream --style ndjson --predicate 'subsystem == "com.apple.network"' \\
-          | logflow export - -o out/
+          | logflow export - -o out/   # Ctrl-C ends the stream, not the export
     """
     with _reading_inputs(paths, reading) as progress:
         exported = exporting.export(
