@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import shutil
-import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -29,14 +28,13 @@ from pathlib import Path
 
 import polars as pl
 
+from logflow import scratch
 from logflow.analysis import diagnose, tree
 from logflow.outputs.export import export, version
 from logflow.reading.inputs import input_files
 
 # The most the cache holds, in bytes, before its oldest entries go.
 MAX_CACHE_BYTES = 4 << 30
-# A hidden folder of a build that died this long ago is removed.
-STALE_BUILD_S = 3600
 # Bumped when what an entry holds changes shape.
 ENTRY_VERSION = 1
 
@@ -112,7 +110,9 @@ def cached(
     if entry.folder.is_dir():
         os.utime(entry.folder)  # read now: the last to go
         return entry
-    build = folder / f".{key}.{uuid.uuid4().hex[:8]}.partial"
+    folder.mkdir(parents=True, exist_ok=True)
+    # Named by this process, so that the next read removes the build of one that was killed.
+    build = scratch.folder("build", within=folder, hidden=True)
     try:
         export(paths, build, keep_other=keep_other)
         with contextlib.suppress(OSError):  # another process put the same entry first
@@ -212,10 +212,7 @@ def _entries(folder: Path) -> list[Entry]:
 
 def _evict(folder: Path, max_bytes: int, *, keep: Path) -> None:
     """Remove the least recently read entries until the cache is within ``max_bytes`` (never
-    ``keep``), and the builds that died."""
-    for build in folder.glob(".*.partial"):
-        if time.time() - build.stat().st_mtime > STALE_BUILD_S:
-            shutil.rmtree(build, ignore_errors=True)
+    ``keep``)."""
     entries = _entries(folder)
     held = sum(entry.bytes for entry in entries)
     for entry in entries:
