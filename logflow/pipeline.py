@@ -51,8 +51,17 @@ from logflow.analysis.tree import (
 )
 from logflow.errors import InputError, LogflowError, writing
 from logflow.reading.events import to_events
-from logflow.reading.inputs import BLOCK_BYTES, Block, Inputs, Skipped, Text, text_blocks
-from logflow.reading.records import UNKNOWN_ENVELOPE, group_records, record_chunks
+from logflow.reading.inputs import (
+    BLOCK_BYTES,
+    MAX_RECORD_BYTES,
+    Block,
+    CutShort,
+    Inputs,
+    Skipped,
+    Text,
+    text_blocks,
+)
+from logflow.reading.records import UNKNOWN_ENVELOPE, cut_problem, group_records, record_chunks
 from logflow.schema import CFNETWORK_KINDS, EVENT_SCHEMA, NETWORK_KINDS, OTHER, UNPARSED
 from logflow.testing import pause_at
 
@@ -143,6 +152,12 @@ class Parsed:
     """Every record (in memory), the events written to a Parquet file, or nothing."""
     kept_other: bool = False
     """Whether the events written to a file include other and unparsed records."""
+    control_chars: int = 0
+    """Control characters in the text (NUL and the like), replaced with U+FFFD."""
+    records_cut: int = 0
+    """Records longer than ``max_record_bytes``: cut, and unparsed."""
+    cut_short: tuple[CutShort, ...] = ()
+    """The inputs read only up to a point (binary data after a text start), and where."""
 
     @property
     def captures(self) -> pl.DataFrame:
@@ -243,6 +258,7 @@ def parse(
     progress: Progress | None = None,
     block_bytes: int = BLOCK_BYTES,
     spill_rows: int = SPILL_ROWS,
+    max_record_bytes: int = MAX_RECORD_BYTES,
 ) -> Parsed:
     """Read and parse every input; raises :class:`~logflow.errors.InputError` for bad input.
 
@@ -260,16 +276,21 @@ def parse(
         How much of a file is read at once, and how many tree rows are held in memory before
         they go to disk; tests and benchmarks set them. The results depend on none of
         ``workers``, ``block_bytes`` and ``spill_rows``, but for what is judged from a file's
-        first block: its encoding, binary data, emptiness.
+        first block: its emptiness.
+    max_record_bytes
+        The longest record kept, in bytes (a line, or a record's lines together): a longer
+        one is cut there and unparsed (:attr:`Parsed.records_cut`). A line is cut as it is
+        read, so that a line of any length takes bounded memory.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    inputs = Inputs(list(paths), block_bytes=block_bytes)
+    inputs = Inputs(list(paths), block_bytes=block_bytes, max_record_bytes=max_record_bytes)
     return _parse_blocks(
         inputs.blocks(),
         measure=inputs.position if progress is not None else None,
         sources=inputs.sources,
         skipped=inputs.skipped,
+        cut_short=inputs.cut_short,
         keep=keep,
         events_file=events_file,
         keep_other=keep_other,
@@ -289,7 +310,8 @@ def parse_texts(texts: list[Text], *, skipped: Iterable[Skipped] = (), **options
 def parse_chunk(chunk: Block) -> pl.DataFrame:
     """The records of a chunk of whole records (:func:`logflow.reading.records.record_chunks`)."""
     # Collected in between: to_events reads the records twice, and Polars would group twice.
-    records = group_records(chunk.frame()).collect(engine=ENGINE)
+    records = group_records(chunk.frame(), max_record_bytes=chunk.max_record_bytes)
+    records = records.collect(engine=ENGINE)
     return to_events(records.lazy()).collect(engine=ENGINE)
 
 
@@ -298,6 +320,7 @@ def _parse_blocks(
     *,
     sources: list[str],
     skipped: list[Skipped],
+    cut_short: list[CutShort] | None = None,
     keep: Keep = "records",
     events_file: Path | None = None,
     keep_other: bool = False,
@@ -323,7 +346,12 @@ def _parse_blocks(
             collector.finish()
         finally:
             collector.close()
-        return collector.parsed(sources=tuple(sources), skipped=tuple(skipped), progress=progress)
+        return collector.parsed(
+            sources=tuple(sources),
+            skipped=tuple(skipped),
+            cut_short=tuple(cut_short or ()),
+            progress=progress,
+        )
 
 
 def _in_parallel(work: Callable[[T], R], items: Iterable[T], workers: int | None) -> Iterator[R]:
@@ -350,6 +378,8 @@ class _Digest:
 
     lines: int
     decode_errors: int
+    control_chars: int
+    records_cut: int
     kind_counts: dict[str, int]
     unparsed: pl.DataFrame
     """The first unparsed records, as :attr:`Parsed.unparsed_examples`."""
@@ -383,6 +413,8 @@ class _Collector:
         self.records: list[pl.DataFrame] = []
         self.lines_read = 0
         self.decode_errors = 0
+        self.control_chars = 0
+        self.records_cut = 0
         self.kind_counts: dict[str, int] = {}
         self.examples: list[pl.DataFrame] = []
         self.n_examples = 0
@@ -407,6 +439,10 @@ class _Collector:
         return _Digest(
             lines=chunk.lines.len(),
             decode_errors=chunk.decode_errors,
+            control_chars=chunk.control_chars,
+            records_cut=records.select(
+                (pl.col("problem") == cut_problem(chunk.max_record_bytes)).sum()
+            ).item(),
             kind_counts=dict(records.group_by("kind").len().iter_rows()),
             unparsed=_compact(unparsed.select("source", "line_no", reason="problem")),
             unknown_envelopes=unknown.height,
@@ -432,6 +468,8 @@ class _Collector:
         """Add a chunk's digest to those of the chunks before it."""
         self.lines_read += digest.lines
         self.decode_errors += digest.decode_errors
+        self.control_chars += digest.control_chars
+        self.records_cut += digest.records_cut
         for kind, n in digest.kind_counts.items():
             self.kind_counts[kind] = self.kind_counts.get(kind, 0) + n
         if self.n_examples < MAX_EXAMPLES:
@@ -482,6 +520,7 @@ class _Collector:
         *,
         sources: tuple[str, ...],
         skipped: tuple[Skipped, ...],
+        cut_short: tuple[CutShort, ...] = (),
         progress: Progress | None = None,
     ) -> Parsed:
         kept: pl.DataFrame | Path | None = None
@@ -504,6 +543,9 @@ class _Collector:
             tables=_tables(self.trees, progress),
             kept=kept,
             kept_other=self.event_kinds != NETWORK_KINDS,
+            control_chars=self.control_chars,
+            records_cut=self.records_cut,
+            cut_short=cut_short,
         )
 
 

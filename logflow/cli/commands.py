@@ -186,6 +186,7 @@ def export(
             keep_other=keep_other,
             report_path=report_path,
             progress=progress,
+            max_record_bytes=reading.max_record_bytes,
         )
     report = exported.report
     if output.format == "json":
@@ -567,7 +568,11 @@ def _parsed_with_events(paths: tuple[str, ...], reading: Reading) -> Iterator[Pa
     try:
         with _reading_inputs(paths, reading) as progress, scratch.writing_scratch():
             parsed = parse(
-                paths, keep="none", events_file=folder / "events.parquet", progress=progress
+                paths,
+                keep="none",
+                events_file=folder / "events.parquet",
+                progress=progress,
+                max_record_bytes=reading.max_record_bytes,
             )
         yield parsed.require_network_events()
     finally:
@@ -608,7 +613,10 @@ def cache_clear() -> None:
 def _parse(paths: tuple[str, ...], reading: Reading) -> Parsed:
     """Parse for a command that prints tables: keep the trees, not the records."""
     with _reading_inputs(paths, reading) as progress:
-        return parse(paths, keep="none", progress=progress).require_network_events()
+        parsed = parse(
+            paths, keep="none", progress=progress, max_record_bytes=reading.max_record_bytes
+        )
+    return parsed.require_network_events()
 
 
 @contextlib.contextmanager
@@ -637,9 +645,12 @@ def _end_input(signum: int, frame: object) -> None:
 
 
 def _notes(report: Report) -> None:
-    """Files skipped and the first unparsed records, on stderr."""
+    """Files skipped, files read only in part and the first unparsed records, on stderr."""
     for skipped in report.skipped:
         click.echo(f"  skipped: {skipped['path']}: {skipped['reason']}", err=True)
+    for cut in report.cut_short:
+        where = f"{cut['path']} at line {cut['line']:,} (byte {cut['byte']:,})"
+        click.echo(f"  cut short: {where}: {cut['reason']}", err=True)
     for example in report.unparsed_examples[:3]:
         where = f"{example['source']}:{example['line_no']}"
         click.echo(f"  unparsed: {where}: {example['reason']}", err=True)

@@ -16,9 +16,9 @@ from logflow import scratch
 from logflow.analysis.filters import Filters, Moment, connection_id, moment
 from logflow.analysis.tree import OUTCOMES
 from logflow.errors import FilterError
+from logflow.reading.inputs import MAX_RECORD_BYTES
 
 F = TypeVar("F", bound=Callable[..., Any])
-MAX_RECORD_BYTES = 1 << 20
 Format = Literal["text", "json", "csv"]
 
 

@@ -22,11 +22,18 @@ class Report:
     preamble_trailer: int
     unparsed: int
     decode_errors: int
+    control_chars: int
+    """NUL and other control characters in the text, replaced with U+FFFD."""
+    records_cut: int
+    """Records longer than ``max_record_bytes``: cut there, and unparsed."""
     unparsed_examples: list[dict[str, Any]] = field(default_factory=list)
     unknown_envelopes: dict[str, Any] = field(default_factory=dict)
     """Network events that came with an envelope no row shape knows: ``count`` and
     ``examples`` (``source``, ``line_no``, ``prefix``: what stood before the message)."""
     skipped: list[dict[str, str]] = field(default_factory=list)
+    cut_short: list[dict[str, Any]] = field(default_factory=list)
+    """The inputs read only up to a point: ``path``, ``line`` (the first line not read),
+    ``byte`` (where it starts) and ``reason``."""
     run_id: str | None = None
     """The export that wrote this report and its tables (:func:`logflow.export`)."""
 
@@ -47,12 +54,15 @@ class Report:
             preamble_trailer=count((PREAMBLE, TRAILER)),
             unparsed=count((UNPARSED,)),
             decode_errors=parsed.decode_errors,
+            control_chars=parsed.control_chars,
+            records_cut=parsed.records_cut,
             unparsed_examples=parsed.unparsed_examples.to_dicts(),
             unknown_envelopes={
                 "count": parsed.unknown_envelopes,
                 "examples": parsed.unknown_envelope_examples.to_dicts(),
             },
             skipped=[asdict(s) for s in parsed.skipped],
+            cut_short=[asdict(c) for c in parsed.cut_short],
             run_id=run_id,
         )
 
@@ -78,6 +88,16 @@ class Report:
         )
         if self.decode_errors:
             text += f" {self.decode_errors:,} bytes did not decode and were replaced."
+        if self.control_chars:
+            text += (
+                f" {counted(self.control_chars, 'control character')} (NUL and the like)"
+                f" {'was' if self.control_chars == 1 else 'were'} replaced."
+            )
+        if self.records_cut:
+            text += (
+                f" {counted(self.records_cut, 'record')} over the size limit"
+                f" {'was' if self.records_cut == 1 else 'were'} cut (unparsed)."
+            )
         return text
 
     def counts(self) -> dict[str, int]:

@@ -1,11 +1,28 @@
 """First stage: turn the paths a user names into blocks of numbered text lines, or say why not.
 
 Accepts files, folders (their log files, recursively), ``-`` for standard input and gzip'd
-files. Text is UTF-8 (a byte-order mark is dropped) or, with its byte-order mark, UTF-16;
-undecodable bytes become U+FFFD and are counted, never fatal. Inputs that cannot be a text
-export (binary files, ``.logarchive`` bundles, ``.tracev3`` files, empty files) raise
-:class:`~logflow.errors.InputError` with what to do instead; met inside a folder, they are
-skipped and reported.
+files. Text is UTF-8 (a byte-order mark is dropped) or UTF-16, told by its byte-order mark or,
+without one, by where the NULs fall in the first 64 KiB. Undecodable bytes become U+FFFD and
+are counted, never fatal; so do control bytes (NUL and the other C0 controls, and DEL; not
+TAB, LF, CR, VT, FF or ESC: see :data:`CONTROL_BYTES`). Every line is still read, and keeps
+its number.
+
+Binary or text is judged a window of 64 KiB (:data:`WINDOW_BYTES`) at a time: a window is
+binary when more than 30% of its bytes (:data:`BINARY_SHARE`) cannot be text, that is are
+control bytes or do not decode as UTF-8 (in UTF-16, characters that are controls or do not
+decode). A file whose first window is binary is refused. A file that turns binary after a text
+start (a log with a core dump appended) is read up to the first byte that cannot be text in
+its first binary window, cut back to a line end, and no further; :attr:`Inputs.cut_short`
+says where (for a gzip'd file, the byte offset is in the unzipped text).
+
+A line longer than :data:`MAX_RECORD_BYTES` (``max_record_bytes``) is cut while it is read:
+its first bytes are kept (one more than the bound, for
+:func:`logflow.reading.records.group_records` to see it is too long, cut it and count it), the
+rest is skipped to its line end, so a line of any length takes bounded memory.
+
+Inputs that cannot be a text export (binary files, ``.logarchive`` bundles, ``.tracev3``
+files, empty files) raise :class:`~logflow.errors.InputError` with what to do instead; met
+inside a folder, they are skipped and reported.
 
 Files are read a block at a time (:data:`BLOCK_BYTES`), so that a file of any size is never
 in memory whole (:func:`logflow.reading.records.record_chunks` cuts the blocks again where records
@@ -17,10 +34,11 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import re
 import threading
 import zlib
 from collections.abc import Generator, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import AnyStr, BinaryIO
 
@@ -41,14 +59,34 @@ EXPORT_HINT = (
     "-o {stem}.jsonl"
 )
 
-# The longest line logflow parses. os_log truncates messages far below this, so a longer line
-# is a paste gone wrong; it is reported unparsed rather than fed to the patterns.
-MAX_LINE_CHARS = 1 << 20
+# The longest record logflow keeps, in bytes of UTF-8 text: os_log truncates messages far
+# below this, so a longer line (or multi-line record) is a paste gone wrong. A longer line is
+# cut while it is read (memory stays bounded however long it is), a longer record when its
+# lines are grouped (records.py); either is reported unparsed, and counted.
+MAX_RECORD_BYTES = 1 << 20
 # How much of a file is decoded at once: about 30,000 lines of `log show`. Larger blocks are a
 # little faster and take more memory: two are parsed at once on two cores.
 BLOCK_BYTES = 8 << 20
-# Where to look for NUL bytes, the sign of a binary file.
-BINARY_PROBE_BYTES = 65536
+# A file is judged text or binary a window at a time: binary where more than BINARY_SHARE of
+# a window's bytes cannot be text.
+WINDOW_BYTES = 65536
+BINARY_SHARE = 0.3
+# Bytes that cannot be text: the C0 controls and DEL, but for TAB, LF and CR, and for VT, FF
+# and ESC. Those three are kept as they are: VT and FF are whitespace that editors and `pr`
+# leave in text files (page breaks), and ESC begins the ANSI colour sequences that a terminal
+# copy of `log stream --color always` holds; replacing them would damage text and find no
+# binary file that its NULs and other controls do not already show.
+CONTROL_BYTES = bytes((*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F))
+_ASCII_TEXT = bytes(byte for byte in range(0x80) if byte not in CONTROL_BYTES)
+_CONTROL_IN_BYTES = re.compile(b"[" + re.escape(CONTROL_BYTES) + b"]")
+_CONTROL_IN_TEXT = re.compile(f"[{re.escape(CONTROL_BYTES.decode('ascii'))}]")
+REPLACEMENT = "\ufffd"
+BINARY_REASON = (
+    f"binary data, not a text log (more than {BINARY_SHARE:.0%} of the bytes of its first "
+    f"{WINDOW_BYTES // 1024} KiB are control bytes or not UTF-8); logflow reads the text that "
+    "`log show` or `log stream` print (any --style)"
+)
+BINARY_REST = "binary data from there on, not read"
 
 
 @dataclass(frozen=True)
@@ -69,6 +107,17 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class CutShort:
+    """An input read only up to ``line``, the first line not read, which starts at ``byte``
+    of the input (of its unzipped text, for a gzip'd file); ``reason`` says why."""
+
+    path: str
+    line: int
+    byte: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class Block:
     """Consecutive whole lines of one input."""
 
@@ -80,6 +129,11 @@ class Block:
     decode_errors: int = 0
     last: bool = True
     """True for the last block of its input."""
+    control_chars: int = 0
+    """Control characters in the text (NUL and the like) replaced with U+FFFD."""
+    max_record_bytes: int = MAX_RECORD_BYTES
+    """The longest record kept: a longer line was cut just past it as it was read, and
+    records.py cuts records at it."""
 
     def frame(self) -> pl.DataFrame:
         """One row per line: ``source``, ``line_no`` and ``text``."""
@@ -93,8 +147,14 @@ class Block:
 
     def split(self, at: int) -> tuple[Block, Block]:
         """The lines before index ``at`` (a block that is not the last) and those after."""
-        head = Block(self.source, self.first_line, self.lines[:at], self.decode_errors, False)
-        tail = Block(self.source, self.first_line + at, self.lines[at:], 0, self.last)
+        head = replace(self, lines=self.lines[:at], last=False)
+        tail = replace(
+            self,
+            first_line=self.first_line + at,
+            lines=self.lines[at:],
+            decode_errors=0,
+            control_chars=0,
+        )
         return head, tail
 
     def then(self, other: Block) -> Block:
@@ -105,6 +165,8 @@ class Block:
             self.lines.append(other.lines),
             self.decode_errors + other.decode_errors,
             other.last,
+            self.control_chars + other.control_chars,
+            self.max_record_bytes,
         )
 
 
@@ -114,15 +176,24 @@ class Inputs:
 
     paths: list[Path | str]
     skipped: list[Skipped] = field(default_factory=list)
+    cut_short: list[CutShort] = field(default_factory=list)
+    """The inputs read only in part (binary data after a text start), and where they stop."""
     sources: list[str] = field(default_factory=list)
     """The inputs read, in order, as they are met."""
     block_bytes: int = BLOCK_BYTES
+    max_record_bytes: int = MAX_RECORD_BYTES
+    """The longest line kept whole; a longer one is cut while read (:data:`MAX_RECORD_BYTES`)."""
     read: set[Path] = field(default_factory=set)
     """The files read so far, resolved: a file named twice (or in a folder named too) is read
     once."""
     _finished_bytes: int = 0
     _reader: _BlockReader | None = None
     _total: tuple[int | None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_record_bytes < 1:
+            msg = f"max_record_bytes must be at least 1, not {self.max_record_bytes}"
+            raise ValueError(msg)
 
     def blocks(self) -> Iterator[Block]:
         """Every input's lines, a block at a time, inputs in the order named."""
@@ -158,12 +229,25 @@ class Inputs:
             stream = _open(path)
             try:
                 self._reader = _BlockReader(stream, source, self.block_bytes)
-                for text, decode_errors, last in _decoded(self._reader):
+                decoding = _Decoding(self._reader, self.max_record_bytes)
+                for text, decode_errors, control_chars, last in decoding:
                     lines = _split_lines(text)
                     if first_line == 1:
                         self.sources.append(source)
-                    yield Block(source, first_line, lines, decode_errors, last)
+                    yield Block(
+                        source,
+                        first_line,
+                        lines,
+                        decode_errors,
+                        last,
+                        control_chars=control_chars,
+                        max_record_bytes=self.max_record_bytes,
+                    )
                     first_line += lines.len()
+                if decoding.unread_at is not None:
+                    self.cut_short.append(
+                        CutShort(source, first_line, decoding.unread_at, BINARY_REST)
+                    )
             finally:
                 self._finished_bytes += self._reader.position() if self._reader else 0
                 self._reader = None
@@ -263,55 +347,245 @@ def _open(path: Path | str) -> BinaryIO:
         raise _Unreadable(str(path), f"cannot read: {exc.strerror}") from None
 
 
-def _decoded(raw: _BlockReader) -> Iterator[tuple[str, int, bool]]:
-    """The text of a stream in blocks that end at a line end: (text, bad bytes, last)."""
-    source = raw.source
-    first = raw.read()
-    utf16 = first[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-    if not utf16 and b"\x00" in first[:BINARY_PROBE_BYTES]:
-        reason = (
-            "binary data, not a text log; logflow reads the text that "
-            "`log show` or `log stream` print (any --style)"
-        )
-        raise _Unreadable(source, reason)
-    if raw.done and not first.decode("utf-16" if utf16 else "utf-8", errors="replace").strip():
-        raise _Unreadable(source, "empty file, nothing to read")
-    if utf16:
-        # A UTF-16 line end is two bytes: decode first, then cut the text.
-        decoder = _CountingDecoder("utf-16")
-        texts = ((decoder.decode(data, final=last), last) for data, last in raw.pieces(first))
-        for text, last in _whole_lines(texts):
-            yield text, decoder.take_errors(), last
-    else:
-        # A UTF-8 line end is one byte: cut the bytes, then decode each block once.
-        decoder = _CountingDecoder("utf-8-sig")
-        for data, last in _whole_lines(raw.pieces(first)):
-            yield decoder.decode(data, final=last), decoder.take_errors(), last
+class _Decoding:
+    """One input's text in blocks that end at a line end: (text, bad bytes, control
+    characters, last).
 
-
-def _whole_lines(pieces: Iterator[tuple[AnyStr, bool]]) -> Iterator[tuple[AnyStr, bool]]:
-    """The pieces of a stream (bytes or text) cut again to end at a line end: (piece, last).
-
-    Old Mac line ends: a stream whose first line end is a CR not followed by LF ends each
-    line with CR.
+    UTF-8 is judged and cut into lines as bytes, then decoded a block at a time (its line end
+    is one byte); UTF-16 is decoded first (its line end is two bytes), then judged and cut as
+    text. Where the input turns binary after a text start, ``unread_at`` is the byte offset
+    of the first line not read.
     """
-    pending = None
-    cr_only = None
-    for piece, last in pieces:
-        lf, cr = ("\n", "\r") if isinstance(piece, str) else (b"\n", b"\r")
-        if pending:
-            piece = pending + piece
-        if cr_only is None and (lf in piece or cr in piece.rstrip(cr)):
-            cr_only = lf not in piece
-        if cr_only:
-            piece = piece.replace(cr, lf)
-        if last:
-            yield piece, True
-            return
-        cut = piece.rfind(lf) + 1
-        pending = piece[cut:]
-        if cut:
-            yield piece[:cut], False
+
+    def __init__(self, raw: _BlockReader, max_record_bytes: int) -> None:
+        self.raw = raw
+        self.max_record_bytes = max_record_bytes
+        self.unread_at: int | None = None
+        self._controls = False
+        """Whether any judged piece held a control byte: only then are blocks searched."""
+        self._binary = False
+        """Whether the judged pieces stop at a binary window."""
+
+    def __iter__(self) -> Iterator[tuple[str, int, int, bool]]:
+        raw = self.raw
+        first = raw.read_at_least(WINDOW_BYTES)
+        encoding, bom = _encoding(first)
+        if raw.done and not first.decode(encoding, errors="replace").strip():
+            raise _Unreadable(raw.source, "empty file, nothing to read")
+        decoder = _CountingDecoder(encoding)
+        if encoding == "utf-8-sig":
+            judged = self._judged(raw.pieces(first), WINDOW_BYTES, raw.block_bytes)
+            for data, last in self._whole_lines(judged):
+                controls = 0
+                if self._controls:
+                    # A control byte is never part of a UTF-8 character: replaced as bytes.
+                    data, controls = _CONTROL_IN_BYTES.subn(REPLACEMENT.encode(), data)
+                yield decoder.decode(data, final=last), decoder.take_errors(), controls, last
+        else:
+            texts = ((decoder.decode(data, final=last), last) for data, last in raw.pieces(first))
+            judged = self._judged(texts, WINDOW_BYTES // 2, max(raw.block_bytes // 2, 1))
+            for text, last in self._whole_lines(judged, read=bom):
+                controls = 0
+                if self._controls:
+                    text, controls = _CONTROL_IN_TEXT.subn(REPLACEMENT, text)
+                yield text, decoder.take_errors(), controls, last
+
+    def _judged(
+        self, pieces: Iterable[tuple[AnyStr, bool]], window: int, size: int
+    ) -> Iterator[tuple[AnyStr, bool]]:
+        """The pieces of the stream up to its first binary window (``window`` bytes, or
+        characters of UTF-16): a first window that is binary refuses the input, a later one
+        ends the pieces at its first byte that cannot be text (and sets ``_binary``).
+
+        A window is passed on once it is judged whole: the end of a piece that is not one is
+        held for the next. Pieces with no control byte and nothing undecodable, nearly all,
+        are passed on as they are, in pieces of at most ``size`` (the first window is read
+        whole, however small the blocks).
+        """
+        held = None
+        start = 0
+        for piece, last in pieces:
+            if held:
+                piece = held + piece
+            end = len(piece) if last else len(piece) - len(piece) % window
+            judged, held = piece[:end], piece[end:]
+            controls, undecodable = _suspect(judged, final=last)
+            self._controls |= controls
+            if controls or undecodable:
+                for at in range(0, end, window):
+                    part = judged[at : at + window]
+                    if _bad(part) <= BINARY_SHARE * len(part):
+                        continue
+                    if start + at == 0:
+                        raise _Unreadable(self.raw.source, BINARY_REASON)
+                    self._binary = True
+                    yield from _sliced(judged[: at + _first_bad(part)], size, last=True)
+                    return
+            start += end
+            yield from _sliced(judged, size, last=last)
+
+    def _whole_lines(
+        self, pieces: Iterable[tuple[AnyStr, bool]], *, read: int = 0
+    ) -> Iterator[tuple[AnyStr, bool]]:
+        """The pieces of a stream (bytes or text) cut again to end at a line end: (piece, last).
+
+        A line longer than ``max_record_bytes`` keeps its first ``max_record_bytes + 1`` bytes
+        (characters of UTF-16), enough for records.py to see it is too long, and the rest of
+        it is skipped: memory stays bounded however long the line. Where the pieces stop at
+        binary data, the line they stop in is dropped, and ``unread_at`` is where it starts.
+        ``read`` is the bytes before the first piece (a UTF-16 byte-order mark).
+
+        Old Mac line ends: a stream whose first line end is a CR not followed by LF ends each
+        line with CR.
+        """
+        limit = self.max_record_bytes
+        pending = None
+        head = None  # while skipping the rest of a line that is cut: its first bytes
+        cr_only = None
+        line_start = read  # where the line in `pending` (or `head`) starts in the stream
+        for piece, last in pieces:
+            lf, cr = ("\n", "\r") if isinstance(piece, str) else (b"\n", b"\r")
+            read += _stream_bytes(piece)
+            if pending:
+                piece = pending + piece
+            if cr_only is None and (lf in piece or cr in piece.rstrip(cr)):
+                cr_only = lf not in piece
+            if cr_only:
+                piece = piece.replace(cr, lf)
+            if head is not None:
+                end = piece.find(lf)
+                if end < 0 and not last:
+                    continue
+                piece = head + piece[end:] if end >= 0 else head
+                if end < 0 and self._binary:
+                    piece = piece[:0]  # the input turns binary inside the line that is cut
+                head = None
+            if last:
+                if self._binary:
+                    cut = piece.rfind(lf) + 1
+                    if cut:
+                        line_start = read - _stream_bytes(piece[cut:])
+                    self.unread_at = line_start
+                    piece = piece[:cut]
+                yield piece, True
+                return
+            cut = piece.rfind(lf) + 1
+            if cut:
+                line_start = read - _stream_bytes(piece[cut:])
+            pending = piece[cut:]
+            if len(pending) > limit:
+                head, pending = _head(pending, limit + 1), None
+            if cut:
+                yield piece[:cut], False
+
+
+def _sliced(piece: AnyStr, size: int, *, last: bool) -> Iterator[tuple[AnyStr, bool]]:
+    """``piece`` in pieces of at most ``size``: (piece, last); none of an empty piece but
+    the last."""
+    if len(piece) <= size:  # nearly always: passed on as it is
+        if piece or last:
+            yield piece, last
+        return
+    for at in range(0, len(piece), size):
+        yield piece[at : at + size], last and at + size >= len(piece)
+
+
+def _encoding(first: bytes) -> tuple[str, int]:
+    """The encoding of a stream that starts with ``first``, and the bytes of its byte-order
+    mark that the decoder drops.
+
+    UTF-16 without a byte-order mark is told by where the NULs fall in the first window: a
+    character below U+0100, as nearly all of a log's are, has a NUL high byte, the odd bytes
+    in UTF-16LE and the even ones in UTF-16BE. So at least half of one and hardly any of the
+    other (binary data has NULs in both).
+    """
+    if first[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16", 2
+    pairs = min(len(first), WINDOW_BYTES) // 2
+    if pairs:
+        even, odd = first[0 : 2 * pairs : 2].count(0), first[1 : 2 * pairs : 2].count(0)
+        if odd >= pairs / 2 and even <= pairs / 20:
+            return "utf-16-le", 0
+        if even >= pairs / 2 and odd <= pairs / 20:
+            return "utf-16-be", 0
+    return "utf-8-sig", 0
+
+
+def _suspect(piece: bytes | str, *, final: bool) -> tuple[bool, bool]:
+    """Whether a piece holds control bytes, and whether it holds bytes that are not UTF-8
+    (of UTF-16, decoded: U+FFFD); a character cut at the piece's start, or at its end when
+    not ``final``, is not one.
+
+    One pass over the bytes: what is left of them without the ASCII text bytes (the control
+    bytes and the non-ASCII ones, few in a log) is looked at. The non-ASCII bytes of UTF-8
+    text are whole characters, so put together they decode too; bytes that do not decode in
+    place nearly always do not decode put together either, and in a window of binary data the
+    control bytes are never all missing.
+    """
+    if isinstance(piece, str):
+        return _CONTROL_IN_TEXT.search(piece) is not None, REPLACEMENT in piece
+    rest = piece.translate(None, _ASCII_TEXT)
+    if not rest:
+        return False, False
+    high = rest.translate(None, CONTROL_BYTES)
+    try:
+        codecs.utf_8_decode(high[_char_start(high) :], "strict", final)
+    except UnicodeDecodeError:
+        return len(high) < len(rest), True
+    return len(high) < len(rest), False
+
+
+def _bad(window: bytes | str) -> int:
+    """How many of a window's bytes (characters, of UTF-16) cannot be text."""
+    if isinstance(window, str):
+        return len(_CONTROL_IN_TEXT.findall(window)) + window.count(REPLACEMENT)
+    controls = len(window) - len(window.translate(None, CONTROL_BYTES))
+    if window.isascii():
+        return controls
+    start = _char_start(window)
+    decoded = window[start:].decode("utf-8", errors="ignore")
+    return controls + len(window) - start - len(decoded.encode())
+
+
+def _first_bad(window: bytes | str) -> int:
+    """Where in a window the first byte (character) that cannot be text is."""
+    if isinstance(window, str):
+        found, replaced = _CONTROL_IN_TEXT.search(window), window.find(REPLACEMENT)
+        first = found.start() if found else len(window)
+        return first if replaced < 0 else min(first, replaced)
+    found = _CONTROL_IN_BYTES.search(window)
+    first = found.start() if found else len(window)
+    start = _char_start(window)
+    try:
+        codecs.utf_8_decode(window[start:], "strict", True)
+    except UnicodeDecodeError as exc:
+        first = min(first, start + exc.start)
+    return first
+
+
+def _char_start(data: bytes) -> int:
+    """Where the first character that starts in ``data`` starts: a window may begin inside
+    one (up to three continuation bytes)."""
+    start = 0
+    while start < min(3, len(data)) and data[start] & 0xC0 == 0x80:
+        start += 1
+    return start
+
+
+def _head(line: AnyStr, size: int) -> AnyStr:
+    """The first ``size`` bytes of a line (characters, of text), to the end of the character
+    the last of them is in."""
+    if isinstance(line, bytes):
+        while size < len(line) and line[size] & 0xC0 == 0x80:
+            size += 1
+    return line[:size]
+
+
+def _stream_bytes(piece: bytes | str) -> int:
+    """The bytes a piece takes in the stream: of UTF-16 text, two a code unit."""
+    if isinstance(piece, bytes):
+        return len(piece)
+    return 2 * len(piece) if piece.isascii() else len(piece.encode("utf-16-le"))
 
 
 class _BlockReader:
@@ -332,6 +606,15 @@ class _BlockReader:
         while not self.done:
             data = self.read()
             yield data, self.done
+
+    def read_at_least(self, size: int) -> bytes:
+        """The next blocks, as many as make ``size`` bytes or reach the end."""
+        data = [self.read()]
+        got = len(data[0])
+        while got < size and not self.done:
+            data.append(self.read())
+            got += len(data[-1])
+        return b"".join(data)
 
     def read(self) -> bytes:
         try:

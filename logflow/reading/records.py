@@ -5,6 +5,11 @@ tab-indented summary block under ``cancelled``, a backtrace, the rest of a multi
 the metadata line Xcode 15 prints under a message, a Console key/value block, a pretty-printed
 JSON object). Every physical line belongs to exactly one record.
 
+A record longer than ``max_record_bytes`` (:data:`~logflow.reading.inputs.MAX_RECORD_BYTES`:
+a line, or a record's lines together) is a paste gone wrong: it is unparsed, its message cut
+to that many bytes (:func:`cut_problem` says so; the reader already cut a longer line just
+past the bound).
+
 The message decides, not the envelope: a line that holds a Network-framework message, whatever
 stands before it, starts a record. The message is found with grammars/message.lark at the
 first word from which the rest of the line has one of its shapes; what stands before it that
@@ -32,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator
 import polars as pl
 
 from logflow.reading import grammar
-from logflow.reading.inputs import MAX_LINE_CHARS, Block
+from logflow.reading.inputs import MAX_RECORD_BYTES, Block
 from logflow.schema import NETWORK_KINDS, UNKNOWN
 
 # Rows with a message that may hold a Network message further in when their envelope names no
@@ -161,17 +166,19 @@ def _last_cut(lines: pl.Series) -> int:
         window *= 8
 
 
-def group_records(lines: pl.DataFrame) -> pl.LazyFrame:
+def group_records(lines: pl.DataFrame, *, max_record_bytes: int = MAX_RECORD_BYTES) -> pl.LazyFrame:
     """Group ``source, line_no, text`` lines into records.
 
     Returns one row per record with ``source``, ``line_no``, ``n_lines``, ``shape`` (of its
     first line), ``envelope``, ``prefix`` (what stood before the message that no envelope
     took), ``env`` (a struct of the envelope fields of its first line and
     its field lines), ``json`` (the JSON record's fields, or null), ``message`` and
-    ``problem`` (why the record is unparsed, or null).
+    ``problem`` (why the record is unparsed, or null). A record longer than
+    ``max_record_bytes`` is unparsed (:func:`cut_problem`), its message cut to that many
+    bytes.
     """
     shaped = (
-        _shape_lines(lines)
+        _shape_lines(lines, max_record_bytes)
         .lazy()
         .with_columns(starts=_starts_record())
         .with_columns(
@@ -197,6 +204,7 @@ def group_records(lines: pl.DataFrame) -> pl.LazyFrame:
             .alias("more_message"),
             _json_body().alias("json_body"),
             pl.col("too_long").any().alias("more_too_long"),
+            pl.col("text").str.len_bytes().sum().alias("more_bytes"),
         )
     )
     fields = [name for name in env_fields() if name != "message"]
@@ -216,9 +224,12 @@ def group_records(lines: pl.DataFrame) -> pl.LazyFrame:
             else _env(name)
             for name in fields
         ).alias("env"),
-        pl.concat_str("part", "more_message", separator="\n", ignore_nulls=True).alias("message"),
+        pl.when(pl.col("too_long"))
+        .then(pl.col("text"))
+        .otherwise(pl.concat_str("part", "more_message", separator="\n", ignore_nulls=True))
+        .alias("message"),
         _json_text(),
-        (pl.col("too_long") | pl.col("more_too_long").fill_null(False)).alias("too_long"),
+        _too_long(max_record_bytes).alias("too_long"),
     )
     json = _json_fields()
     if shaped.select((pl.col("shape") == "unifiedlogs_csv_row").any()).collect().item():
@@ -229,7 +240,12 @@ def group_records(lines: pl.DataFrame) -> pl.LazyFrame:
         )
         records = grammar.load("envelope", "csv_record").extract(records, csv_text, into="csv")
         json = pl.coalesce(json, _csv_fields())
-    return records.with_columns(json=json).select(
+    too_long = pl.col("too_long")
+    records = records.with_columns(
+        json=pl.when(~too_long).then(json),
+        message=pl.coalesce(_cut(pl.when(too_long).then("message"), max_record_bytes), "message"),
+    )
+    return records.select(
         "source",
         "line_no",
         "n_lines",
@@ -238,19 +254,56 @@ def group_records(lines: pl.DataFrame) -> pl.LazyFrame:
         "prefix",
         "env",
         "json",
-        pl.when(pl.col("json").is_not_null())
+        pl.when(too_long)
+        .then("message")
+        .when(pl.col("json").is_not_null())
         .then(pl.col("json").struct.field("eventMessage").fill_null(""))
         .when(pl.col("json_text").is_null() & (pl.col("shape") != "unifiedlogs_csv_row"))
         .then(pl.col("message"))
         .alias("message"),
-        _problem().alias("problem"),
+        pl.when(too_long)
+        .then(pl.lit(cut_problem(max_record_bytes)))
+        .otherwise(_problem())
+        .alias("problem"),
     )
 
 
-def _shape_lines(lines: pl.DataFrame) -> pl.DataFrame:
+def cut_problem(max_record_bytes: int) -> str:
+    """Why a record longer than ``max_record_bytes`` is unparsed: the ``problem`` of every
+    record cut, which the report counts."""
+    return f"longer than {max_record_bytes:,} bytes: cut there, the rest not kept"
+
+
+def _too_long(max_record_bytes: int) -> pl.Expr:
+    """A record whose first line, or any line below it, or all its lines together (with
+    their line ends) are longer than ``max_record_bytes``."""
+    size = pl.col("text").str.len_bytes() + pl.col("more_bytes") + pl.col("n_more")
+    return (
+        pl.col("too_long")
+        | pl.col("more_too_long").fill_null(False)
+        | (size.fill_null(pl.col("text").str.len_bytes()) > max_record_bytes)
+    )
+
+
+def _cut(text: pl.Expr, size: int) -> pl.Expr:
+    """``text`` cut to its first ``size`` bytes, back to where a character starts."""
+    data = text.cast(pl.Binary)
+
+    def starts_a_character(at: int) -> pl.Expr:
+        # A UTF-8 continuation byte is 10xxxxxx; past the end is a place to cut too.
+        byte = data.bin.get(at, null_on_oob=True)
+        return ((byte & 0xC0) != 0x80).fill_null(True)
+
+    end = pl.lit(max(size - 3, 0))
+    for at in (max(size - back, 0) for back in (2, 1, 0)):
+        end = pl.when(starts_a_character(at)).then(at).otherwise(end)
+    return data.bin.head(end).cast(pl.String)
+
+
+def _shape_lines(lines: pl.DataFrame, max_record_bytes: int) -> pl.DataFrame:
     """Add each line's ``shape``, its envelope captures ``env``, ``too_long``, ``network``
     (whether it holds a Network message of its own) and ``prefix``."""
-    too_long = pl.col("text").str.len_chars() > MAX_LINE_CHARS
+    too_long = pl.col("text").str.len_bytes() > max_record_bytes
     lines = lines.lazy().with_columns(too_long=too_long)
     lines = grammar.load("envelope").extract(
         lines, pl.when(~pl.col("too_long")).then(pl.col("text")), into="env"
@@ -263,7 +316,7 @@ def _shape_lines(lines: pl.DataFrame) -> pl.DataFrame:
     # would build their wide structs for every line.
     message = grammar.load("message")
     kinds = [kind for kind in message.kinds if kind != UNKNOWN]
-    loose = pl.col("shape").is_in((BARE, "damaged"))
+    loose = pl.col("shape").is_in((BARE, "damaged")) & ~pl.col("too_long")
     holds = (
         message.find(pl.when(loose).then(pl.col("text")), kinds).str.len_chars() > 0
     ).fill_null(False)
@@ -334,7 +387,7 @@ def _found_messages(lines: pl.LazyFrame) -> pl.LazyFrame:
     message = grammar.load("message")
     shape, env_message = pl.col("shape"), _env("message")
     searched = (
-        pl.when(shape == "damaged")
+        pl.when((shape == "damaged") & ~pl.col("too_long"))
         .then(pl.col("text"))
         .when(shape.is_in(("bare", "indented")))
         .then(env_message)
@@ -574,9 +627,7 @@ def _envelope() -> pl.Expr:
 def _problem() -> pl.Expr:
     shape = pl.col("shape")
     return (
-        pl.when(pl.col("too_long"))
-        .then(pl.lit(f"line longer than {MAX_LINE_CHARS:,} characters"))
-        .when(shape == "damaged")
+        pl.when(shape == "damaged")
         .then(pl.lit("starts with a date and time but matches no known envelope"))
         .when(pl.col("json_text").is_not_null() & pl.col("json").is_null())
         .then(pl.lit("not valid JSON"))
