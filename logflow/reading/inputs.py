@@ -377,7 +377,8 @@ class _Decoding:
             judged = self._judged(raw.pieces(first), WINDOW_BYTES, raw.block_bytes)
             for data, last in self._whole_lines(judged):
                 controls = 0
-                if self._controls:
+                # (Searched with a pattern only where one pass of translate finds some.)
+                if self._controls and len(data.translate(None, CONTROL_BYTES)) < len(data):
                     # A control byte is never part of a UTF-8 character: replaced as bytes.
                     data, controls = _CONTROL_IN_BYTES.subn(REPLACEMENT.encode(), data)
                 yield decoder.decode(data, final=last), decoder.take_errors(), controls, last
