@@ -127,7 +127,10 @@ def test_an_interrupted_export_leaves_no_folder_it_made(
     wait_for_pause(run, "write")
     run.send_signal(signal.SIGTERM)
     code, err = finished(run)
-    assert (code, err.strip()) == (143, f"Interrupted by SIGTERM: nothing written, {out} not created.")
+    assert (code, err.strip()) == (
+        143,
+        f"Interrupted by SIGTERM: nothing written, {out} not created.",
+    )
     assert not out.exists()
     assert list(scratch.iterdir()) == []
 
@@ -140,7 +143,10 @@ def test_signals_wait_while_the_set_is_moved_in(previous: Path, log: Path, scrat
     wait_for_pause(run, "move")
     run.send_signal(signal.SIGTERM)
     code, err = finished(run)
-    assert (code, err.strip()) == (143, f"Interrupted by SIGTERM: the new tables are in {previous}.")
+    assert (code, err.strip()) == (
+        143,
+        f"Interrupted by SIGTERM: the new tables are in {previous}.",
+    )
     assert run_id(previous) != old
     assert sorted(p.name for p in previous.iterdir()) == sorted(
         [".logflow-output", *(f"{t}.csv" for t in TABLES)]
@@ -161,7 +167,7 @@ def test_a_set_cut_by_sigkill_mid_move_is_finished_by_the_next_run(
     finished(run)
     assert (previous / ".logflow-journal").exists()
     killed = json.loads((previous / ".logflow-journal").read_text())
-    stale = [p for p in scratch.iterdir()]
+    stale = list(scratch.iterdir())
     assert stale, "the killed run's scratch is there, named by its pid"
 
     from logflow.outputs.files import finish_moves
@@ -261,9 +267,7 @@ def test_ctrl_c_ends_standard_input_and_the_export_goes_on(
 
 def test_a_second_ctrl_c_stops_the_export(tmp_path: Path, log: Path, scratch: Path) -> None:
     out = tmp_path / "out"
-    run = start(
-        ["export", "-", "-o", str(out)], scratch, stdin=subprocess.PIPE, pause="trees"
-    )
+    run = start(["export", "-", "-o", str(out)], scratch, stdin=subprocess.PIPE, pause="trees")
     assert run.stdin is not None
     run.stdin.write(log.read_text())
     run.stdin.close()
