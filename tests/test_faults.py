@@ -196,16 +196,13 @@ def test_the_next_run_removes_what_a_killed_run_left_in_tmpdir(
     (left,) = scratch.iterdir()
     assert left.name.startswith(f"logflow-spill-{run.pid}.")
     # A run still going keeps its scratch: this test's own process is one.
-    mine = scratch / f"logflow-spill-{os.getpid()}.{_start_ticks()}-keep"
+    from logflow.scratch import RUN
+
+    mine = scratch / f"logflow-spill-{RUN}-keep"
     mine.mkdir()
     code, err = finished(start(["summary", str(SAMPLES / "logshow-default-race.log")], scratch))
     assert code == 0, err
     assert list(scratch.iterdir()) == [mine]
-
-
-def _start_ticks() -> int:
-    stat = Path("/proc/self/stat").read_text()
-    return int(stat.rsplit(")", 1)[1].split()[19])
 
 
 def test_a_timeline_interrupted_leaves_the_old_file(

@@ -165,7 +165,7 @@ def size(text: str) -> int:
     found = _SIZE.match(text)
     if not found or int(found[1]) == 0:
         msg = f"{text!r} is not a size: give bytes, or a number with K, M or G (1M, 4MiB)"
-        raise FilterError(msg)
+        raise click.BadParameter(msg)
     return int(found[1]) * _UNITS[found[2][:1].lower()]
 
 
@@ -181,7 +181,7 @@ def reading_options(command: F) -> F:
         "--max-record-bytes",
         default="1M",
         show_default=True,
-        callback=_converted(size),
+        callback=lambda _ctx, _param, text: size(text),
         metavar="SIZE",
         help="Cut a longer record (a runaway line, a paste gone wrong) there; cuts are counted.",
     )(wrapper)

@@ -60,7 +60,8 @@ class OutputSet:
 
     ``replaces``: the names of files of an earlier set that this one replaces, removed when
     it is moved in even when this set has no file of that name (a set of CSV tables
-    replaces one of Parquet tables).
+    replaces one of Parquet tables). Call :func:`finish_moves` first: a set a killed run
+    left half-moved is the one this replaces.
     """
 
     def __init__(self, folder: Path, *, replaces: Iterable[str] = ()) -> None:
@@ -68,7 +69,6 @@ class OutputSet:
         self.replaces = set(replaces)
         self.names: list[str] = []
         self.committed = False
-        finish_moves(folder)
         self.scratch = scratch.folder("set", within=folder, hidden=True)
 
     def __enter__(self) -> OutputSet:
