@@ -129,13 +129,14 @@ def test_binary_first_window_in_a_folder_is_skipped(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("block_bytes", [7_001, 65536, 8 << 20])
 @pytest.mark.parametrize("gzipped", [False, True])
+@pytest.mark.parametrize("text_bytes", [200 * 1024, 3000])
 def test_a_log_with_binary_appended_is_read_to_there(
-    tmp_path: Path, block_bytes: int, gzipped: bool
+    tmp_path: Path, block_bytes: int, gzipped: bool, text_bytes: int
 ) -> None:
-    """A log with a core dump appended at 200 KiB (after a row cut in two) is read up to the
-    last whole line before the binary data; the report says from which line and byte it was
-    not read."""
-    text = text_of(200 * 1024)
+    """A log with a core dump appended at 200 KiB, or at 3 KB (so its first 64 KiB are
+    mostly binary), after a row cut in two, is read up to the last whole line before the
+    binary data; the report says from which line and byte it was not read."""
+    text = text_of(text_bytes)
     half_row = ROWS[5][:40]
     path = tmp_path / ("core.log.gz" if gzipped else "core.log")
     data = text + half_row + core_dump(500_000)

@@ -4,7 +4,7 @@ the results depend on nothing but the text (issue 14).
 The texts are pastes built from real lines (runs of a sample's lines, single lines cut or with
 junk spliced in) and junk, controls and all. What ``parse`` judges from a file's first block
 is left alone where a file is read in blocks of several sizes: its emptiness (a text that is
-only whitespace is not tried), and whether its line ends are CRs alone (no CR inside a line).
+only whitespace is not tried).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import itertools
+import re
 from pathlib import Path
 
 import polars as pl
@@ -74,8 +75,12 @@ def pastes(draw: st.DrawFn, alphabet: str) -> str:
     return "\n".join(lines) + end
 
 
-def physical_lines(text: str) -> int:
-    """The lines of a text: each ended by LF, no line after a final one."""
+def physical_lines(text: str, *, in_a_file: bool = True) -> int:
+    """The lines of a text: each ended by LF, no line after a final one; in a file, by CR too
+    where its first line end is a CR not followed by LF (old Mac line ends)."""
+    first_end = re.search("\r\n|\r|\n", text)
+    if in_a_file and first_end and first_end.group() == "\r":
+        text = text.replace("\r", "\n")
     lines = text.split("\n")
     return len(lines) - (lines[-1] == "")
 
@@ -164,7 +169,7 @@ def test_any_paste_parses_with_every_line_in_one_record_and_the_same_twice(text:
     """parse_texts raises nothing on a paste, however damaged; its records cover every line
     once; and a second parse of the same text gives the same records, events and tables."""
     first = parse_texts([Text("paste.log", text, 0)])
-    assert_every_line_in_one_record(first, physical_lines(text))
+    assert_every_line_in_one_record(first, physical_lines(text, in_a_file=False))
     assert_same(parse_texts([Text("paste.log", text, 0)]), first)
 
 
@@ -172,7 +177,7 @@ def test_any_paste_parses_with_every_line_in_one_record_and_the_same_twice(text:
     deadline=None, max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    text=pastes(DAMAGED),
+    text=pastes(ANY),
     blocks=BLOCKS,
     workers=st.sampled_from([1, 2]),
     spill_rows=st.sampled_from([1 << 30, 3]),

@@ -7,7 +7,7 @@ import pytest
 
 from logflow.pipeline import Parsed, parse_texts
 from logflow.reading import grammar
-from logflow.reading.inputs import Text
+from logflow.reading.inputs import Block, Text
 from logflow.reading.records import (
     CLOSING_SHAPES,
     ENVELOPE_OF_SHAPE,
@@ -15,6 +15,7 @@ from logflow.reading.records import (
     FOUND_SHAPES,
     FRAME_SHAPES,
     ROW_SHAPES,
+    record_chunks,
 )
 from logflow.schema import ENVELOPES, KINDS
 
@@ -152,3 +153,25 @@ def test_shape_lists_name_real_shapes() -> None:
     assert named <= shapes
     assert set(ENVELOPE_OF_SHAPE) <= shapes | {*FOUND_SHAPES}
     assert set(ENVELOPE_OF_SHAPE.values()) <= set(ENVELOPES)
+
+
+def test_a_paste_with_no_cut_point_is_searched_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks that hold no line a record can start at are carried into the next block, and
+    each line is shaped once however many blocks it is carried through (it was shaped again
+    in every block, which took minutes on a paste of 40,000 lines in small blocks)."""
+    shaped = []
+    match = grammar.CompiledGrammar.match
+
+    def counted(self: grammar.CompiledGrammar, lines: pl.Series) -> pl.Series:
+        shaped.append(lines.len())
+        return match(self, lines)
+
+    monkeypatch.setattr(grammar.CompiledGrammar, "match", counted)
+    lines = pl.Series(["0"] * 2000)
+    blocks = [
+        Block("paste.log", 1 + at, lines[at : at + 8], last=at + 8 >= lines.len())
+        for at in range(0, lines.len(), 8)
+    ]
+    chunks = list(record_chunks(blocks))
+    assert [chunk.lines.len() for chunk in chunks] == [2000]
+    assert sum(shaped) < 2 * 2000

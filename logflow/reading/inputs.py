@@ -10,10 +10,11 @@ its number.
 Binary or text is judged a window of 64 KiB (:data:`WINDOW_BYTES`) at a time: a window is
 binary when more than 30% of its bytes (:data:`BINARY_SHARE`) cannot be text, that is are
 control bytes or do not decode as UTF-8 (in UTF-16, characters that are controls or do not
-decode). A file whose first window is binary is refused. A file that turns binary after a text
-start (a log with a core dump appended) is read up to the first byte that cannot be text in
-its first binary window, cut back to a line end, and no further; :attr:`Inputs.cut_short`
-says where (for a gzip'd file, the byte offset is in the unzipped text).
+decode). A file that turns binary after a text start of at least one whole line (a log with a
+core dump appended) is read up to the first byte that cannot be text in its first binary
+window, cut back to a line end, and no further; :attr:`Inputs.cut_short` says where (for a
+gzip'd file, the byte offset is in the unzipped text). A file binary from its first line is
+refused.
 
 A line longer than :data:`MAX_RECORD_BYTES` (``max_record_bytes``) is cut while it is read:
 its first bytes are kept (one more than the bound, for
@@ -395,8 +396,9 @@ class _Decoding:
         self, pieces: Iterable[tuple[AnyStr, bool]], window: int, size: int
     ) -> Iterator[tuple[AnyStr, bool]]:
         """The pieces of the stream up to its first binary window (``window`` bytes, or
-        characters of UTF-16): a first window that is binary refuses the input, a later one
-        ends the pieces at its first byte that cannot be text (and sets ``_binary``).
+        characters of UTF-16): a binary window ends the pieces at its first byte that cannot
+        be text (and sets ``_binary``), but a first window that is binary before a whole line
+        of text refuses the input.
 
         A window is passed on once it is judged whole: the end of a piece that is not one is
         held for the next. Pieces with no control byte and nothing undecodable, nearly all,
@@ -417,10 +419,11 @@ class _Decoding:
                     part = judged[at : at + window]
                     if _bad(part) <= BINARY_SHARE * len(part):
                         continue
-                    if start + at == 0:
+                    text = judged[: at + _first_bad(part)]
+                    if start + at == 0 and not _holds_a_line(text):
                         raise _Unreadable(self.raw.source, BINARY_REASON)
                     self._binary = True
-                    yield from _sliced(judged[: at + _first_bad(part)], size, last=True)
+                    yield from _sliced(text, size, last=True)
                     return
             start += end
             yield from _sliced(judged, size, last=last)
@@ -449,8 +452,8 @@ class _Decoding:
             read += _stream_bytes(piece)
             if pending:
                 piece = pending + piece
-            if cr_only is None and (lf in piece or cr in piece.rstrip(cr)):
-                cr_only = lf not in piece
+            if cr_only is None:
+                cr_only = _ends_lines_with_cr(piece, last=last)
             if cr_only:
                 piece = piece.replace(cr, lf)
             if head is not None:
@@ -478,6 +481,20 @@ class _Decoding:
                 head, pending = _head(pending, limit + 1), None
             if cut:
                 yield piece[:cut], False
+
+
+def _ends_lines_with_cr(text: AnyStr, *, last: bool) -> bool | None:
+    """Whether the first line end in ``text`` is a CR not followed by LF; None while that
+    cannot be told yet (no line end, or a CR at the end of a piece that is not the last)."""
+    lf, cr = ("\n", "\r") if isinstance(text, str) else (b"\n", b"\r")
+    first_cr = text.find(cr)
+    first_lf = text.find(lf)
+    if first_cr < 0 or 0 <= first_lf < first_cr:
+        return False if first_lf >= 0 else None
+    after = text[first_cr + 1 : first_cr + 2]
+    if not after:
+        return True if last else None
+    return after != lf
 
 
 def _sliced(piece: AnyStr, size: int, *, last: bool) -> Iterator[tuple[AnyStr, bool]]:
@@ -546,6 +563,11 @@ def _bad(window: bytes | str) -> int:
     start = _char_start(window)
     decoded = window[start:].decode("utf-8", errors="ignore")
     return controls + len(window) - start - len(decoded.encode())
+
+
+def _holds_a_line(text: bytes | str) -> bool:
+    """Whether ``text`` holds a whole line: a binary window after one is read up to there."""
+    return any(end in text for end in (("\n", "\r") if isinstance(text, str) else (b"\n", b"\r")))
 
 
 def _first_bad(window: bytes | str) -> int:

@@ -130,30 +130,34 @@ def record_chunks(blocks: Iterable[Block]) -> Iterator[Block]:
     metadata line. The lines from there go with the next block of the same input.
     """
     carried: Block | None = None
+    searched = 1  # lines of the carried block known to hold no cut, so not searched again
     for block in blocks:
         if carried is not None:
             block = carried.then(block)
             carried = None
-        at = 0 if block.last else _last_cut(block.lines)
+        at = 0 if block.last else _last_cut(block.lines, after=searched)
         if at:
             block, carried = block.split(at)
+            searched = 1
             yield block
         elif block.last:
             yield block
         else:
-            carried = block
+            carried, searched = block, block.lines.len()
 
 
-def _last_cut(lines: pl.Series) -> int:
-    """Index of the last line after the first before which the lines can be cut; 0 if none."""
+def _last_cut(lines: pl.Series, *, after: int = 1) -> int:
+    """Index of the last line from ``after`` on (at least the second) before which the lines
+    can be cut; 0 if none."""
     envelope = grammar.load("envelope")
     # Most exports are rows that one of the first shapes matches (first match wins, so such a
     # line is a row or a frame line): one pattern finds them. Other lines are shaped in full.
     leading = itertools.takewhile(lambda s: s.kind in (*ROW_SHAPES, *FRAME_SHAPES), envelope.shapes)
     rows = envelope.either(shape.kind for shape in leading)
+    after = max(after, 1)
     window = 64
     while True:
-        start = max(lines.len() - window, 1)
+        start = max(lines.len() - window, after)
         found = lines[start:].str.contains(rows).arg_true()
         if not found.len():
             shape = envelope.match(lines[start - 1 :]).struct.field("kind")
@@ -161,7 +165,7 @@ def _last_cut(lines: pl.Series) -> int:
             found = cut.fill_null(False)[1:].arg_true()
         if found.len():
             return start + int(found[-1])
-        if start == 1:
+        if start == after:
             return 0
         window *= 8
 
