@@ -22,7 +22,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
@@ -62,6 +62,7 @@ from logflow.reading.inputs import (
     text_blocks,
 )
 from logflow.reading.records import UNKNOWN_ENVELOPE, cut_problem, group_records, record_chunks
+from logflow.reading.redact import Redactor
 from logflow.schema import CFNETWORK_KINDS, EVENT_SCHEMA, NETWORK_KINDS, OTHER, UNPARSED
 from logflow.testing import pause_at
 
@@ -259,6 +260,7 @@ def parse(
     block_bytes: int = BLOCK_BYTES,
     spill_rows: int = SPILL_ROWS,
     max_record_bytes: int = MAX_RECORD_BYTES,
+    redact: Redactor | None = None,
 ) -> Parsed:
     """Read and parse every input; raises :class:`~logflow.errors.InputError` for bad input.
 
@@ -281,9 +283,15 @@ def parse(
         The longest record kept, in bytes (a line, or a record's lines together): a longer
         one is cut there and unparsed (:attr:`Parsed.records_cut`). A line is cut as it is
         read, so that a line of any length takes bounded memory.
+    redact
+        Parse the lines as this :class:`~logflow.reading.redact.Redactor` redacts them: every
+        table, and the sources' names, hold pseudonyms, not identifiers. Files are read
+        twice, the first time to learn the names to replace.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
+    if redact is not None:
+        redact.read_names(paths)
     inputs = Inputs(list(paths), block_bytes=block_bytes, max_record_bytes=max_record_bytes)
     return _parse_blocks(
         inputs.blocks(),
@@ -297,6 +305,7 @@ def parse(
         workers=workers,
         progress=progress,
         spill_rows=spill_rows,
+        redact=redact,
     )
 
 
@@ -328,6 +337,7 @@ def _parse_blocks(
     progress: Progress | None = None,
     measure: Callable[[], tuple[int, int | None]] | None = None,
     spill_rows: int = SPILL_ROWS,
+    redact: Redactor | None = None,
 ) -> Parsed:
     """Parse the blocks; ``measure`` says how much of the inputs is read, of how much."""
     if keep not in ("records", "none"):
@@ -337,7 +347,10 @@ def _parse_blocks(
         collector = _Collector(trees, keep=keep, events_file=events_file, keep_other=keep_other)
         try:
             chunks = record_chunks(blocks)
-            for number, digest in enumerate(_in_parallel(collector.digest, chunks, workers)):
+            work = collector.digest
+            if redact is not None:
+                work = lambda chunk: collector.digest(redact.block(chunk))  # noqa: E731
+            for number, digest in enumerate(_in_parallel(work, chunks, workers)):
                 collector.add(digest)
                 if number == 0:
                     pause_at("read")
@@ -346,12 +359,25 @@ def _parse_blocks(
             collector.finish()
         finally:
             collector.close()
+        if redact is not None:  # (the inputs' names are known once they are read)
+            sources, skipped, cut_short = _redacted_names(redact, sources, skipped, cut_short)
         return collector.parsed(
             sources=tuple(sources),
             skipped=tuple(skipped),
             cut_short=tuple(cut_short or ()),
             progress=progress,
         )
+
+
+def _redacted_names(
+    redact: Redactor, sources: list[str], skipped: list[Skipped], cut_short: list[CutShort] | None
+) -> tuple[list[str], list[Skipped], list[CutShort]]:
+    """The inputs' names as the redacted tables give them (a path may hold a user name)."""
+    return (
+        [redact.text(source) for source in sources],
+        [replace(s, path=redact.text(s.path)) for s in skipped],
+        [replace(c, path=redact.text(c.path)) for c in cut_short or ()],
+    )
 
 
 def _in_parallel(work: Callable[[T], R], items: Iterable[T], workers: int | None) -> Iterator[R]:

@@ -34,10 +34,12 @@ from logflow.cli.options import (
     output_options,
     paths_argument,
     reading_options,
+    redaction_options,
 )
 from logflow.errors import Interrupted, LogflowError
 from logflow.outputs import export as exporting
 from logflow.outputs import machine, tables, timeline_text, trees
+from logflow.outputs import redacted as redacting
 from logflow.outputs import summary as summaries
 from logflow.outputs import timeline as timelines
 from logflow.outputs.cells import counted
@@ -46,6 +48,7 @@ from logflow.outputs.report import Report
 from logflow.pipeline import Parsed, parse
 from logflow.reading import stdin
 from logflow.reading.inputs import STDIN
+from logflow.reading.redact import Redactor
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -186,7 +189,7 @@ def export(
             keep_other=keep_other,
             report_path=report_path,
             progress=progress,
-            max_record_bytes=reading.max_record_bytes,
+            **reading.parse_options(),
         )
     report = exported.report
     if output.format == "json":
@@ -572,11 +575,82 @@ def _parsed_with_events(paths: tuple[str, ...], reading: Reading) -> Iterator[Pa
                 keep="none",
                 events_file=folder / "events.parquet",
                 progress=progress,
-                max_record_bytes=reading.max_record_bytes,
+                **reading.parse_options(),
             )
         yield parsed.require_network_events()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@cli.command()
+@paths_argument
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the redacted logs (made if need be).",
+)
+@redaction_options
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as one JSON object.")
+@reports_errors
+def redact(
+    paths: tuple[str, ...], out_dir: Path, key: str | None, mapping: Path | None, as_json: bool
+) -> None:
+    """Rewrite logs so they can be posted publicly, telling the same story.
+
+    Host names, IPv4 and IPv6 addresses (of the same family and class: private stays
+    private, link-local link-local), hashed endpoints, UUIDs, url hashes, URL paths and
+    queries, user names in paths, e-mail addresses, Wi-Fi and device names, and the process
+    and bundle names of apps not Apple's become pseudonyms: the same value, the same
+    pseudonym. Connection ids, states, errors, counts, times, and Apple's process and
+    subsystem names are kept, so the redacted log gives the same trees, races, proxy
+    failures and path changes as the original.
+
+    Each file is written to OUT under its own name, a folder's files under the folder's
+    name, standard input as OUT/stdin.log; line for line, as UTF-8. Lines that may hold a
+    secret no pattern knows (`token=...`, a long run of letters and digits) are listed:
+    look at them before posting. The mapping back is written only with --mapping.
+
+    \b
+    Examples:
+      logflow redact net.log -o shareable/
+      logflow redact ~/Desktop/logs/ -o shareable/ --mapping ~/private/mapping.json
+      logflow redact net.log -o shareable/ --key "$MY_KEY"   # the same pseudonyms each time
+      logflow summary net.log --redact       # a summary to paste, not the log
+    """
+    redactor = Redactor.with_key(key)
+    done = redacting.redact(list(paths), out_dir, redactor)
+    if mapping is not None:
+        redacting.write_mapping(redactor, mapping)
+    if as_json:
+        click.echo(machine.json_object(done.to_dict()))
+        return
+    files = counted(len(done.files), "file")
+    click.echo(
+        f"Redacted {counted(done.lines, 'line')} of {files} into {out_dir}, "
+        f"with {counted(done.pseudonyms, 'pseudonym')}."
+    )
+    for skipped in done.skipped:
+        click.echo(f"  skipped: {skipped.path}: {skipped.reason}", err=True)
+    _lines_to_check(done.to_check)
+
+
+def _lines_to_check(to_check: pl.DataFrame) -> None:
+    if to_check.is_empty():
+        click.echo("No line holds what looks like a secret; still, read the files before posting.")
+        return
+    click.echo(
+        f"Look at {counted(to_check.height, 'line')} before posting: they may hold a secret "
+        "that no pattern replaced."
+    )
+    width = shutil.get_terminal_size().columns
+    for file, line, why, what in to_check.head(redacting.EXAMPLES).iter_rows():
+        shown = f"  {file}:{line}: {why}: {what}"
+        click.echo(shown if len(shown) <= width else shown[: width - 1] + "…")
+    if to_check.height > redacting.EXAMPLES:
+        click.echo(f"  … and {to_check.height - redacting.EXAMPLES:,} more (--json lists all)")
 
 
 @cli.group()
@@ -613,9 +687,7 @@ def cache_clear() -> None:
 def _parse(paths: tuple[str, ...], reading: Reading) -> Parsed:
     """Parse for a command that prints tables: keep the trees, not the records."""
     with _reading_inputs(paths, reading) as progress:
-        parsed = parse(
-            paths, keep="none", progress=progress, max_record_bytes=reading.max_record_bytes
-        )
+        parsed = parse(paths, keep="none", progress=progress, **reading.parse_options())
     return parsed.require_network_events()
 
 
@@ -636,6 +708,8 @@ def _reading_inputs(
             signal.signal(signal.SIGINT, previous)
     if stdin.ended():
         click.echo("  standard input ended by Ctrl-C: this is what was read before it", err=True)
+    if reading.mapping is not None and reading.redact is not None:
+        redacting.write_mapping(reading.redact, reading.mapping)
 
 
 def _end_input(signum: int, frame: object) -> None:

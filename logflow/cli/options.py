@@ -17,6 +17,7 @@ from logflow.analysis.filters import Filters, Moment, connection_id, moment
 from logflow.analysis.tree import OUTCOMES
 from logflow.errors import FilterError
 from logflow.reading.inputs import MAX_RECORD_BYTES
+from logflow.reading.redact import Redactor
 
 F = TypeVar("F", bound=Callable[..., Any])
 Format = Literal["text", "json", "csv"]
@@ -149,11 +150,17 @@ def color_option(command: F) -> F:
 
 @dataclass(frozen=True)
 class Reading:
-    """How a command reads its inputs: whether it shows progress, and the longest record it
-    keeps whole."""
+    """How a command reads its inputs: whether it shows progress, the longest record it
+    keeps whole, and whether it redacts them (and where it writes the mapping)."""
 
     quiet: bool = False
     max_record_bytes: int = MAX_RECORD_BYTES
+    redact: Redactor | None = None
+    mapping: Path | None = None
+
+    def parse_options(self) -> dict[str, Any]:
+        """What :func:`logflow.pipeline.parse` takes of them."""
+        return {"max_record_bytes": self.max_record_bytes, "redact": self.redact}
 
 
 _SIZE = re.compile(r"(?i)^\s*(\d+)\s*(|k|m|g|kib|mib|gib|kb|mb|gb)\s*$")
@@ -174,9 +181,27 @@ def reading_options(command: F) -> F:
     ``reading`` (:class:`Reading`); ``--tmp-dir`` takes effect as it is read."""
 
     @functools.wraps(command)
-    def wrapper(*args: Any, quiet: bool, max_record_bytes: int, **kwargs: Any) -> Any:
-        return command(*args, reading=Reading(quiet, max_record_bytes), **kwargs)
+    def wrapper(
+        *args: Any,
+        quiet: bool,
+        max_record_bytes: int,
+        redact: bool,
+        key: str | None,
+        mapping: Path | None,
+        **kwargs: Any,
+    ) -> Any:
+        if (key or mapping) and not redact:
+            raise click.UsageError("--key and --mapping go with --redact")
+        redactor = Redactor.with_key(key) if redact else None
+        return command(*args, reading=Reading(quiet, max_record_bytes, redactor, mapping), **kwargs)
 
+    wrapper = redaction_options(wrapper)
+    wrapper = click.option(
+        "--redact",
+        is_flag=True,
+        help="Print and write pseudonyms for host names, addresses, ids, URLs, user and app "
+        "names, so the output can be posted (see `logflow redact --help`).",
+    )(wrapper)
     wrapper = click.option(
         "--max-record-bytes",
         default="1M",
@@ -199,3 +224,21 @@ def reading_options(command: F) -> F:
         help="Show no progress while reading (it shows only on a terminal).",
     )(wrapper)
     return wrapper  # type: ignore[return-value]
+
+
+def redaction_options(command: F) -> F:
+    """``--key`` and ``--mapping``: the pseudonyms' key, and the file of what they stand for."""
+    command = click.option(
+        "--mapping",
+        type=click.Path(dir_okay=False, path_type=Path),
+        metavar="FILE",
+        help="Write what each pseudonym stands for to FILE (private: readable by you only; "
+        "never post it). Without it, the mapping is written nowhere.",
+    )(command)
+    return click.option(
+        "--key",
+        envvar="LOGFLOW_REDACT_KEY",
+        metavar="TEXT",
+        help="Key the pseudonyms: the same key gives the same pseudonyms in every run (also "
+        "$LOGFLOW_REDACT_KEY). Default: a random key, new pseudonyms each run.",
+    )(command)

@@ -86,7 +86,9 @@ class OutputSet:
         """Where to write the set's file ``name``; it is in the set from now on."""
         if name not in self.names:
             self.names.append(name)
-        return self.scratch / name
+        path = self.scratch / name
+        path.parent.mkdir(parents=True, exist_ok=True)  # (a name may hold a folder)
+        return path
 
     def commit(self) -> None:
         """Move every file of the set into place, and remove the files it replaces."""
@@ -121,6 +123,7 @@ def finish_moves(folder: Path) -> bool:
             if number == 1:
                 pause_at("move")  # with one file moved: a SIGKILL here cuts the moves
             if (source / name).exists():
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(source / name, folder / name)
         for name in journal["remove"]:
             (folder / name).unlink(missing_ok=True)

@@ -186,6 +186,16 @@ def _variants(field: str) -> list[pl.Expr]:
     return [_env(name) for name in env_fields() if name == field or name.startswith(f"{field}__")]
 
 
+def process_name() -> pl.Expr:
+    """A record's process, whichever envelope gave it."""
+    return pl.coalesce(*_variants("process"), _basename(_json("processImagePath")))
+
+
+def device_name() -> pl.Expr:
+    """The device a syslog or device-relay row names."""
+    return pl.coalesce(*_variants("host"))
+
+
 def _envelope_columns() -> list[pl.Expr]:
     """Envelope fields, the same whichever envelope carried them."""
     return [
@@ -342,7 +352,7 @@ def _event_columns() -> dict[str, pl.Expr]:
     return {
         "ts": _ts(),
         "level": _level(),
-        "process": pl.coalesce(*_variants("process"), _basename(_json("processImagePath"))),
+        "process": process_name(),
         "pid": pl.coalesce(_env("pid").cast(pl.Int64, strict=False), _json("processID")),
         "tid": pl.coalesce(
             _hex(_env("tid__hex")),
