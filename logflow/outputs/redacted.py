@@ -111,7 +111,7 @@ def _write_redacted(
     checks = []
     try:
         for block in inputs.blocks():
-            name = redactor.text(_output_name(block.source, paths))
+            name = _output_name(block.source, paths)
             if name not in streams:
                 _not_an_input(out_dir / name, block.source)
                 streams[name] = output.path(name).open("w", encoding="utf-8", newline="\n")

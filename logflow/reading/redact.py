@@ -13,11 +13,12 @@ What becomes a pseudonym (:data:`KINDS` and the names learned from envelopes):
   (with their dashes or without: 32 hex digits) become others of the same form;
 - a URL keeps its scheme and port; its host becomes a pseudonym, its path ``/path-…``, its
   query ``?query-…`` (Apple's own ``<private>`` and ``<redacted>`` stay);
-- user names in paths (``/Users/NAME``, ``/home/NAME``) become ``user-…``, everywhere the
-  name stands as a word;
+- user names in paths (``/Users/NAME``, ``/home/NAME``) and in a shell prompt pasted with
+  the log (``MacBook-Pro:~ NAME$``) become ``user1a2b3c``, wherever the name stands as a word;
 - the process names of apps not Apple's (:data:`APPLE_PROCESSES`), and their reverse-DNS
-  bundle and subsystem names, become ``App-…`` and ``com.example.app-…``; the device names
-  of syslog and device-relay rows ``device-…``; Wi-Fi network names ``wifi-…``.
+  bundle and subsystem names, become ``App1a2b3c`` and ``com.example.app-1a2b3c``; the
+  device names of syslog and device-relay rows ``device1a2b3c``; Wi-Fi network names
+  ``wifi1a2b3c``.
 
 Connection ids, states, errors, counts, times, ports, interfaces, Apple's process and
 subsystem names are kept, and every pseudonym has the shape of what it replaces: a
@@ -249,6 +250,15 @@ def _wifi(redactor: Redactor, value: str) -> str | None:
     return head + redactor.pseudonym("wifi", name) + value[len(head) + len(name) :]
 
 
+def _prompt(redactor: Redactor, value: str) -> str | None:
+    """``MacBook-Pro:~ alice$``: a shell prompt pasted with the log names the device and
+    the user."""
+    device, folder, user = re.match(r"([^:]+):(\S*) (\S+)\$$", value).groups()
+    redactor.learn("device", device)
+    redactor.learn("user", user)
+    return f"{redactor.pseudonym('device', device)}:{folder} {redactor.pseudonym('user', user)}$"
+
+
 _TLD_LABEL = r"[A-Za-z][A-Za-z0-9-]{1,62}"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
 _HEX2 = r"[0-9A-Fa-f]{2}"
@@ -279,6 +289,7 @@ KINDS = (
         _ipv6,
     ),
     Kind("ipv4", r"\b(?:\d{1,3}\.){3}\d{1,3}\b", _ipv4),
+    Kind("prompt", r"^[A-Za-z0-9._-]+:\S* [A-Za-z0-9._-]+\$", _prompt),
     Kind("user_path", r"/(?:Users|home)/[^/\s\"'<>:;,()\[\]]+", _user_path),
     Kind("wifi", r"""(?i)\bssid[:=]?\s*(?:"[^"\n]+"|'[^'\n]+'|[^\s,;)\]]+)""", _wifi),
     Kind(
@@ -290,7 +301,8 @@ KINDS = (
 )
 # The names learned from envelopes and paths, replaced where they stand as words, and the
 # form of their pseudonyms.
-WORD_KINDS = {"process": "App-{}", "device": "device-{}", "user": "user-{}", "wifi": "wifi-{}"}
+# (No dash: `App-…` would hold a process named App as a word.)
+WORD_KINDS = {"process": "App{}", "device": "device{}", "user": "user{}", "wifi": "wifi{}"}
 
 
 @dataclass
@@ -456,8 +468,9 @@ class Redactor:
             if key in self._pseudonyms:
                 return self._pseudonyms[key]
             pseudonym = kind.pseudonym(self, value)
-            if pseudonym is not None:
-                self._pseudonyms[key] = pseudonym
+            if pseudonym is None or pseudonym == value:
+                return None
+            self._pseudonyms[key] = pseudonym
             return pseudonym
 
 
