@@ -17,6 +17,7 @@ from polars.testing import assert_frame_equal
 
 from logflow.cli import cli
 from logflow.pipeline import TABLE_NAMES, parse
+from logflow.reading.inputs import Block
 from logflow.reading.redact import Redactor, read_mapping, reveal
 
 from conftest import corpus_files, sample_files
@@ -181,3 +182,24 @@ def test_lines_that_may_hold_a_secret_are_listed(tmp_path: Path) -> None:
     (found,) = [c for c in json.loads(result.output)["to_check"] if c["why"] == "names a secret"]
     assert found["file"] == "net.log"
     assert found["line"] == len(RACE.read_text(encoding="utf-8").splitlines()) + 1
+
+
+@pytest.mark.parametrize(
+    ("line", "gone", "pseudonym"),
+    [
+        ('wifid: joined SSID "Alice Home" on en0', "Alice Home", 'SSID "wifi'),
+        ("mail to bob.smith@example.org failed", "bob.smith", "user-"),
+        ("GET https://api.example.com:8443/v1/users?id=42", "/v1/users", ":8443/path-"),
+        ("[C2 'c0 a8 01 14'.443 tcp] ready", "'c0 a8 01 14'", "'c0 a8 "),
+        (
+            "Jun  3 09:14:02 Alices-iPhone Mail(Network)[1207] <Notice>: [C1] start",
+            "Alices",
+            "device",
+        ),
+    ],
+)
+def test_the_rarer_identifiers_become_pseudonyms(line: str, gone: str, pseudonym: str) -> None:
+    """A Wi-Fi name, an e-mail address, a URL's path and query (its port kept), an address
+    printed as its bytes (a private one stays private), a device-relay row's device."""
+    redacted = Redactor.with_key("k").block(Block("x.log", 1, pl.Series([line]))).lines[0]
+    assert gone not in redacted and pseudonym in redacted, redacted
