@@ -615,10 +615,10 @@ def redact(
 
     \b
     Examples:
-      logflow redact net.log -o shareable/
-      logflow redact ~/Desktop/logs/ -o shareable/ --mapping ~/private/mapping.json
-      logflow redact net.log -o shareable/ --key "$MY_KEY"   # the same pseudonyms each time
-      logflow summary net.log --redact       # a summary to paste, not the log
+      logflow redact net.log -o share/
+      logflow redact ~/Desktop/logs/ -o share/ --mapping ~/private/map.json
+      logflow redact net.log -o share/ --key "$KEY"  # the same pseudonyms again
+      logflow summary net.log --redact               # a summary to paste
     """
     redactor = Redactor.with_key(key)
     done = redacting.redact(list(paths), out_dir, redactor)
