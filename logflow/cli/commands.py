@@ -615,7 +615,7 @@ def redact(
 
     \b
     Examples:
-      logflow redact net.log -o share/
+      logflow redact sample_logs/logshow-failures-and-losses.log -o share/
       logflow redact ~/Desktop/logs/ -o share/ --mapping ~/private/map.json
       logflow redact net.log -o share/ --key "$KEY"  # the same pseudonyms again
       logflow summary net.log --redact               # a summary to paste
