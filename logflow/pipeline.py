@@ -49,6 +49,7 @@ from logflow.analysis.tree import (
     tls_stream_links,
     tree_events,
 )
+from logflow.engine import ENGINE
 from logflow.errors import InputError, LogflowError, writing
 from logflow.reading.events import to_events
 from logflow.reading.inputs import (
@@ -63,12 +64,16 @@ from logflow.reading.inputs import (
 )
 from logflow.reading.records import UNKNOWN_ENVELOPE, cut_problem, group_records, record_chunks
 from logflow.reading.redact import Redactor
-from logflow.schema import CFNETWORK_KINDS, EVENT_SCHEMA, NETWORK_KINDS, OTHER, UNPARSED
+from logflow.schema import (
+    CFNETWORK_KINDS,
+    EVENT_SCHEMA,
+    NETWORK_KINDS,
+    OTHER,
+    UNPARSED,
+    described_schema,
+)
 from logflow.testing import pause_at
 
-# A chunk is parsed on one thread, start to end: Polars' in-memory engine does that with less
-# work than the streaming one, which splits each chunk again (measured: 20% less CPU time).
-ENGINE = "in-memory"
 # Records kept as examples of what did not parse.
 MAX_EXAMPLES = 20
 
@@ -261,6 +266,7 @@ def parse(
     spill_rows: int = SPILL_ROWS,
     max_record_bytes: int = MAX_RECORD_BYTES,
     redact: Redactor | None = None,
+    events_metadata: Callable[[Parsed], dict[str, str]] | None = None,
 ) -> Parsed:
     """Read and parse every input; raises :class:`~logflow.errors.InputError` for bad input.
 
@@ -271,7 +277,11 @@ def parse(
         only the counts and the trees: what a summary of a huge export needs.
     events_file
         Write the events table to this Parquet file as it is parsed, instead of keeping it
-        (``keep_other`` says which records it holds).
+        (``keep_other`` says which records it holds), its columns described
+        (:func:`logflow.schema.described_schema`).
+    events_metadata
+        The events file's key-value metadata, of the parse it ends (which it is written
+        with once the trees are built: the file is written once, never copied).
     workers
         Chunks parsed at once; one per core by default.
     block_bytes, spill_rows
@@ -306,6 +316,7 @@ def parse(
         progress=progress,
         spill_rows=spill_rows,
         redact=redact,
+        events_metadata=events_metadata,
     )
 
 
@@ -319,8 +330,18 @@ def parse_texts(texts: list[Text], *, skipped: Iterable[Skipped] = (), **options
 def parse_chunk(chunk: Block) -> pl.DataFrame:
     """The records of a chunk of whole records (:func:`logflow.reading.records.record_chunks`)."""
     # Collected in between: to_events reads the records twice, and Polars would group twice.
-    records = group_records(chunk.frame(), max_record_bytes=chunk.max_record_bytes)
-    records = records.collect(engine=ENGINE)
+    return _events(_records(chunk))
+
+
+def _records(chunk: Block) -> pl.DataFrame:
+    """A chunk's lines grouped into records, their envelopes read."""
+    return group_records(chunk.frame(), max_record_bytes=chunk.max_record_bytes).collect(
+        engine=ENGINE
+    )
+
+
+def _events(records: pl.DataFrame) -> pl.DataFrame:
+    """The records with their messages read: kinds, connection ids and fields."""
     return to_events(records.lazy()).collect(engine=ENGINE)
 
 
@@ -338,35 +359,43 @@ def _parse_blocks(
     measure: Callable[[], tuple[int, int | None]] | None = None,
     spill_rows: int = SPILL_ROWS,
     redact: Redactor | None = None,
+    events_metadata: Callable[[Parsed], dict[str, str]] | None = None,
 ) -> Parsed:
     """Parse the blocks; ``measure`` says how much of the inputs is read, of how much."""
     if keep not in ("records", "none"):
         msg = f"keep must be 'records' or 'none', not {keep!r}"
         raise ValueError(msg)
     with TreeEvents(spill_rows=spill_rows) as trees:
-        collector = _Collector(trees, keep=keep, events_file=events_file, keep_other=keep_other)
+        collector = _Collector(
+            trees, keep=keep, events_file=events_file, keep_other=keep_other, workers=workers
+        )
         try:
             chunks = record_chunks(blocks)
             work = collector.digest
             if redact is not None:
                 work = lambda chunk: collector.digest(redact.block(chunk))  # noqa: E731
-            for number, digest in enumerate(_in_parallel(work, chunks, workers)):
-                collector.add(digest)
-                if number == 0:
-                    pause_at("read")
-                if progress is not None and measure is not None:
-                    progress.reading(*measure())
-            collector.finish()
+            # Three stages at once: this thread reads and cuts the chunks, the workers parse
+            # and digest them, one more thread adds the digests up in order (writing the
+            # events file and spilling the trees' rows as it goes).
+            with _InOrder(collector.add, serial=_workers(workers) == 1) as adding:
+                for number, digest in enumerate(_in_parallel(work, chunks, workers)):
+                    adding.submit(digest)
+                    if number == 0:
+                        pause_at("read")
+                    if progress is not None and measure is not None:
+                        progress.reading(*measure())
+            if redact is not None:  # (the inputs' names are known once they are read)
+                sources, skipped, cut_short = _redacted_names(redact, sources, skipped, cut_short)
+            parsed = collector.parsed(
+                sources=tuple(sources),
+                skipped=tuple(skipped),
+                cut_short=tuple(cut_short or ()),
+                progress=progress,
+            )
+            collector.finish(events_metadata(parsed) if events_metadata is not None else {})
         finally:
             collector.close()
-        if redact is not None:  # (the inputs' names are known once they are read)
-            sources, skipped, cut_short = _redacted_names(redact, sources, skipped, cut_short)
-        return collector.parsed(
-            sources=tuple(sources),
-            skipped=tuple(skipped),
-            cut_short=tuple(cut_short or ()),
-            progress=progress,
-        )
+        return parsed
 
 
 def _redacted_names(
@@ -380,22 +409,63 @@ def _redacted_names(
     )
 
 
+def _workers(workers: int | None) -> int:
+    return workers or os.cpu_count() or 1
+
+
 def _in_parallel(work: Callable[[T], R], items: Iterable[T], workers: int | None) -> Iterator[R]:
     """``work`` on each item, ``workers`` at once, the results in the items' order."""
-    workers = workers or os.cpu_count() or 1
+    workers = _workers(workers)
     if workers == 1:
         yield from map(work, items)
         return
-    # Polars releases the GIL while it works, so threads use every core. No more items are
-    # taken ahead than are being worked on, which bounds memory.
+    # Polars releases the GIL while it works, so threads use every core. One item more is
+    # taken ahead than are being worked on, so that the next is ready when a worker is free;
+    # no more, which bounds memory.
     with ThreadPoolExecutor(workers, thread_name_prefix="logflow") as pool:
         pending: deque[Future[R]] = deque()
         for item in items:
             pending.append(pool.submit(work, item))
-            if len(pending) >= workers:
+            if len(pending) > workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+class _InOrder:
+    """``then`` on each item submitted, one at a time and in order, on a thread of its own
+    (or on this one, ``serial``); at most :attr:`BACKLOG` items wait. Leaving the ``with``
+    block waits for them all, and raises what ``then`` raised first."""
+
+    BACKLOG = 2
+
+    def __init__(self, then: Callable[[T], object], *, serial: bool = False) -> None:
+        self.then = then
+        self.pool = None if serial else ThreadPoolExecutor(1, thread_name_prefix="logflow-add")
+        self.pending: deque[Future] = deque()
+
+    def __enter__(self) -> _InOrder:
+        return self
+
+    def submit(self, item: T) -> None:
+        if self.pool is None:
+            self.then(item)
+            return
+        self.pending.append(self.pool.submit(self.then, item))
+        while len(self.pending) > self.BACKLOG:
+            self.pending.popleft().result()
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if self.pool is None:
+            return
+        try:
+            if kind is None:
+                while self.pending:
+                    self.pending.popleft().result()
+        finally:
+            for future in self.pending:
+                future.cancel()
+            self.pool.shutdown(wait=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -430,8 +500,10 @@ class _Collector:
         keep: Keep,
         events_file: Path | None,
         keep_other: bool,
+        workers: int | None = None,
     ) -> None:
         self.trees = trees
+        self.workers = workers
         self.keep = keep
         self.events_file = events_file
         self.event_kinds = event_kinds(keep_other=keep_other)
@@ -515,7 +587,8 @@ class _Collector:
         assert self.events_file is not None
         with writing(self.events_file):
             if self.writer is None:
-                self.writer = pq.ParquetWriter(self._partial, events.schema, compression="zstd")
+                described = described_schema("events", events.schema)
+                self.writer = pq.ParquetWriter(self._partial, described, compression="zstd")
             self.writer.write_table(events)
 
     @property
@@ -525,11 +598,12 @@ class _Collector:
         assert self.events_file is not None
         return self.events_file.with_name(f".{self.events_file.name}.partial")
 
-    def finish(self) -> None:
-        """Close the events file, under its own name."""
+    def finish(self, metadata: dict[str, str]) -> None:
+        """Close the events file, with ``metadata``, under its own name."""
         if self.writer is not None:
             assert self.events_file is not None
             with writing(self.events_file):
+                self.writer.add_key_value_metadata(metadata)
                 self.writer.close()
                 self.writer = None
                 self._partial.replace(self.events_file)
@@ -566,7 +640,7 @@ class _Collector:
             process_events=pl.concat(self.process_events)
             .group_by(PROCESS, maintain_order=True)
             .agg(_merged_spans()),
-            tables=_tables(self.trees, progress),
+            tables=_tables(self.trees, progress, self.workers),
             kept=kept,
             kept_other=self.event_kinds != NETWORK_KINDS,
             control_chars=self.control_chars,
@@ -586,23 +660,29 @@ def _merged_spans() -> list[pl.Expr]:
     ]
 
 
-def _tables(trees: TreeEvents, progress: Progress | None = None) -> Tables:
-    """The connections table and the diagnoses, built a batch of whole trees at a time.
+def _tables(
+    trees: TreeEvents, progress: Progress | None = None, workers: int | None = None
+) -> Tables:
+    """The connections table and the diagnoses, built a batch of whole trees at a time,
+    ``workers`` batches at once.
 
-    One batch after the other: Polars already spreads a batch's joins and groupings over the
-    cores, and two batches at once would double the memory for a few tenths of a second.
-    Each batch's tables go to Arrow files (their size grows with the input, not the memory);
-    the tables read them back, sorted, when collected.
+    Each batch's tables go to Arrow files as it is built (their size grows with the input,
+    not the memory); the tables read them back, sorted, when collected.
     """
     pause_at("trees")
     tables = Tables(scratch.folder("tables"))
     weakref.finalize(tables, shutil.rmtree, tables.folder, ignore_errors=True)
+
+    def build(numbered: tuple[int, pl.LazyFrame]) -> int:
+        number, batch = numbered
+        rows, built = _batch_tables(batch)
+        for name, table in zip(TABLE_NAMES, built, strict=True):
+            table.write_ipc(tables.folder / f"{name}-{number:06d}.arrow")
+        return rows
+
     with scratch.writing_scratch():
         done = 0
-        for number, batch in enumerate(trees.batches()):
-            rows, built = _batch_tables(batch)
-            for name, table in zip(TABLE_NAMES, built, strict=True):
-                table.write_ipc(tables.folder / f"{name}-{number:06d}.arrow")
+        for rows in _in_parallel(build, enumerate(trees.batches()), workers):
             done += rows
             if progress is not None:
                 progress.building(done, trees.total_rows)
@@ -655,16 +735,24 @@ def _sorted(frame: pl.DataFrame, by: tuple[str, ...]) -> pl.DataFrame:
 def _batch_tables(batch: pl.LazyFrame) -> tuple[int, tuple[pl.DataFrame, ...]]:
     """The rows of one batch of trees, and its connections, races, proxy failures, path
     changes and listeners."""
+    events, conns = _trees(batch)
+    return events.height, (conns, *_diagnoses(events, conns))
+
+
+def _trees(batch: pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A batch's tree rows, and a row for each connection of its trees."""
     # Read once, used by every table; a spilled partition comes back in many small pieces.
-    collected = batch.collect(engine=ENGINE).rechunk()
-    events = collected.lazy()
-    conns = connections(events).collect(engine=ENGINE)
-    return collected.height, (
-        conns,
+    events = batch.collect(engine=ENGINE).rechunk()
+    return events, connections(events.lazy()).collect(engine=ENGINE)
+
+
+def _diagnoses(events: pl.DataFrame, conns: pl.DataFrame) -> tuple[pl.DataFrame, ...]:
+    """A batch's races, proxy failures, path changes and listeners."""
+    return (
         races(conns.lazy()).collect(engine=ENGINE),
-        proxy_failures(events, conns.lazy()).collect(engine=ENGINE),
-        connection_path_changes(events).collect(engine=ENGINE),
-        listeners(events).collect(engine=ENGINE),
+        proxy_failures(events.lazy(), conns.lazy()).collect(engine=ENGINE),
+        connection_path_changes(events.lazy()).collect(engine=ENGINE),
+        listeners(events.lazy()).collect(engine=ENGINE),
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import polars as pl
 
 from logflow.analysis.tree import NODE, PROCESS
+from logflow.engine import ENGINE
 from logflow.errnos import (
     URL_ERROR_DOMAIN,
     errno_name,
@@ -196,8 +197,8 @@ def wireshark_filter(connections: pl.LazyFrame, outcome: str) -> tuple[str, int]
     found = picked.select(
         filter=("(" + term.filter(known) + ")").str.join(" || "),
         unknown=(~known).sum(),
-    ).collect()
-    missing = unaddressed.select(pl.len()).collect().item()
+    ).collect(engine=ENGINE)
+    missing = unaddressed.select(pl.len()).collect(engine=ENGINE).item()
     return found["filter"][0], found["unknown"][0] + missing
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from logflow.engine import ENGINE
 from logflow.errnos import errno_code, errno_text, error_name, error_text
 from logflow.reading import grammar
 from logflow.reading.events import endpoint_host, parent_of, root_of, wire_address
@@ -160,18 +161,18 @@ def connections(events: pl.LazyFrame) -> pl.LazyFrame:
     # Each stage below reads its input twice (joined with what it says of itself): it is
     # collected in between, so that the plan does not double at each, and a stage the log
     # gives nothing to (no resolver's addresses, no server's connections) is skipped.
-    nodes = _with_subtree(_with_family(nodes)).collect()
+    nodes = _with_subtree(_with_family(nodes)).collect(engine=ENGINE)
     # Few lines add an endpoint: read from the events, not aggregated for every connection.
-    added = _added(events).collect()
+    added = _added(events).collect(engine=ENGINE)
     if added.height:
-        untried = _untried(nodes.lazy(), added.lazy()).collect()
+        untried = _untried(nodes.lazy(), added.lazy()).collect(engine=ENGINE)
         nodes = nodes.join(untried, on=list(NODE), how="left", nulls_equal=True)
     else:
         nodes = nodes.with_columns(untried_endpoints=pl.lit(None, pl.List(pl.String)))
-    nodes = _with_address_pair(nodes.lazy()).collect()
-    conns = _with_outcome(nodes.lazy()).collect()
+    nodes = _with_address_pair(nodes.lazy()).collect(engine=ENGINE)
+    conns = _with_outcome(nodes.lazy()).collect(engine=ENGINE)
     if conns["inbound"].any():
-        links = client_attempts(conns.lazy()).collect()
+        links = client_attempts(conns.lazy()).collect(engine=ENGINE)
         conns = conns.join(links, on=list(NODE), how="left", nulls_equal=True)
     else:
         conns = conns.with_columns(client_attempt=pl.lit(None, CLIENT_ATTEMPT))

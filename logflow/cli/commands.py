@@ -36,6 +36,7 @@ from logflow.cli.options import (
     reading_options,
     redaction_options,
 )
+from logflow.engine import ENGINE
 from logflow.errors import Interrupted, LogflowError
 from logflow.outputs import export as exporting
 from logflow.outputs import machine, tables, timeline_text, trees
@@ -262,7 +263,7 @@ def tree(
     if failed:
         filters = dataclasses.replace(filters, outcome="failed")
     parsed = _parse(paths, reading)
-    conns = parsed.table("connections", filters).collect()
+    conns = parsed.table("connections", filters).collect(engine=ENGINE)
     if output.format != "text":
         _print_machine(trees.in_tree_order(conns, list(parsed.sources)), output)
         return
@@ -291,7 +292,9 @@ def _table_command(name: str, doc: str) -> None:
     @reports_errors
     def command(paths: tuple[str, ...], filters: Filters, output: Output, reading: Reading) -> None:
         parsed = _parse(paths, reading)
-        _print_table(name, parsed.table(name, filters).collect(), parsed, filters, output)
+        _print_table(
+            name, parsed.table(name, filters).collect(engine=ENGINE), parsed, filters, output
+        )
 
 
 def _print_table(
@@ -363,7 +366,9 @@ def races(
     """
     parsed = _parse(paths, reading)
     if wireshark is None:
-        _print_table("races", parsed.table("races", filters).collect(), parsed, filters, output)
+        _print_table(
+            "races", parsed.table("races", filters).collect(engine=ENGINE), parsed, filters, output
+        )
         return
     if output.format != "text":
         msg = "--wireshark prints a display filter: no --json or --csv with it"
@@ -435,7 +440,9 @@ def events(paths: tuple[str, ...], filters: Filters, output: Output, reading: Re
       logflow events net.log --conn C8 --json | jq .message
     """
     with _parsed_with_events(paths, reading) as parsed:
-        found = tables.in_log_order(parsed.events(filters).collect(), list(parsed.sources))
+        found = tables.in_log_order(
+            parsed.events(filters).collect(engine=ENGINE), list(parsed.sources)
+        )
         if output.format != "text":
             _print_machine(found, output)
         elif found.is_empty():

@@ -157,10 +157,15 @@ class Reading:
     max_record_bytes: int = MAX_RECORD_BYTES
     redact: Redactor | None = None
     mapping: Path | None = None
+    workers: int | None = None
 
     def parse_options(self) -> dict[str, Any]:
         """What :func:`logflow.pipeline.parse` takes of them."""
-        return {"max_record_bytes": self.max_record_bytes, "redact": self.redact}
+        return {
+            "max_record_bytes": self.max_record_bytes,
+            "redact": self.redact,
+            "workers": self.workers,
+        }
 
 
 _SIZE = re.compile(r"(?i)^\s*(\d+)\s*(|k|m|g|kib|mib|gib|kb|mb|gb)\s*$")
@@ -177,8 +182,9 @@ def size(text: str) -> int:
 
 
 def reading_options(command: F) -> F:
-    """``-q/--quiet``, ``--tmp-dir`` and ``--max-record-bytes``, given to the command as
-    ``reading`` (:class:`Reading`); ``--tmp-dir`` takes effect as it is read."""
+    """``-q/--quiet``, ``--tmp-dir``, ``--workers``, ``--max-record-bytes`` and ``--redact``,
+    given to the command as ``reading`` (:class:`Reading`); ``--tmp-dir`` takes effect as it
+    is read."""
 
     @functools.wraps(command)
     def wrapper(
@@ -188,12 +194,14 @@ def reading_options(command: F) -> F:
         redact: bool,
         key: str | None,
         mapping: Path | None,
+        workers: int | None,
         **kwargs: Any,
     ) -> Any:
         if (key or mapping) and not redact:
             raise click.UsageError("--key and --mapping go with --redact")
         redactor = Redactor.with_key(key) if redact else None
-        return command(*args, reading=Reading(quiet, max_record_bytes, redactor, mapping), **kwargs)
+        reading = Reading(quiet, max_record_bytes, redactor, mapping, workers)
+        return command(*args, reading=reading, **kwargs)
 
     wrapper = redaction_options(wrapper)
     wrapper = click.option(
@@ -209,6 +217,13 @@ def reading_options(command: F) -> F:
         callback=lambda _ctx, _param, text: size(text),
         metavar="SIZE",
         help="Cut a longer record (a runaway line, a paste gone wrong) there; cuts are counted.",
+    )(wrapper)
+    wrapper = click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Parse N blocks at once (default: one per core). Polars' own threads are set "
+        "apart, by POLARS_MAX_THREADS.",
     )(wrapper)
     wrapper = click.option(
         "--tmp-dir",

@@ -74,18 +74,27 @@ def export(
         finish_moves(out_dir)
         output = OutputSet(out_dir, replaces=_previous_set(out_dir))
         with output:
-            # Parsed into Parquet in any case, then written as asked, a batch at a time.
-            events = output.scratch / PARSED_EVENTS
+            # Parsed into Parquet in any case: the set's own file, or one written as asked
+            # from it, a batch at a time.
+            as_parquet = format == "parquet"
+            if as_parquet:
+                events = output.path(f"{EVENTS}.parquet")
+            else:
+                events = output.scratch / PARSED_EVENTS
             parsed = parse(
-                paths, keep="none", events_file=events, keep_other=keep_other, **options
+                paths,
+                keep="none",
+                events_file=events,
+                keep_other=keep_other,
+                events_metadata=lambda parsed: _about(parsed, Report.of(parsed, run_id=run_id)),
+                **options,
             ).require_network_events()
             report = Report.of(parsed, run_id=run_id)
             about = _about(parsed, report)
             pause_at("write")
-            tables = [
-                _write(EVENTS, pl.scan_parquet(events), output, format, about),
-                *write_tables(parsed, output, format, about),
-            ]
+            if not as_parquet:
+                events = _write(EVENTS, pl.scan_parquet(events), output, format, about)
+            tables = [events, *write_tables(parsed, output, format, about)]
             # A report in the folder is one of the set; one elsewhere is written after it.
             report_inside = report_path is not None and _is_in(report_path, out_dir)
             report_file = [output.path(report_path.name)] if report_path and report_inside else []

@@ -15,6 +15,7 @@ import polars as pl
 from logflow.analysis.clock import local_time
 from logflow.analysis.filters import Filters
 from logflow.analysis.tree import PROCESS
+from logflow.engine import ENGINE
 from logflow.outputs.cells import counted, name_of
 from logflow.pipeline import Parsed
 
@@ -31,7 +32,7 @@ def summarize(parsed: Parsed, filters: Filters | None = None) -> dict[str, Any]:
     return summary_data(
         parsed.captures,
         parsed.process_events.filter(filters.process_expr()),
-        *(parsed.table(name, filters).collect() for name in TABLES),
+        *(parsed.table(name, filters).collect(engine=ENGINE) for name in TABLES),
     )
 
 

@@ -15,6 +15,7 @@ import polars as pl
 from logflow.analysis.clock import local_time
 from logflow.analysis.filters import Filters
 from logflow.analysis.tree import PROCESS
+from logflow.engine import ENGINE
 from logflow.errors import LogflowError
 from logflow.outputs import cells
 from logflow.outputs.trees import in_tree_order
@@ -56,7 +57,7 @@ def timeline(parsed: Parsed, filters: Filters | None = None) -> Timeline:
     with ``keep="records"`` or an ``events_file``), else it has none."""
     filters = filters or Filters()
     sources = list(parsed.sources)
-    connections = parsed.table("connections", filters).collect()
+    connections = parsed.table("connections", filters).collect(engine=ENGINE)
     # A paste of bare messages carries no times: nothing to place on an axis.
     timed = connections.filter(pl.col("first_ts").is_not_null())
     spans = _spans(in_tree_order(timed, sources), parsed.captures, len(sources) > 1)
@@ -65,8 +66,8 @@ def timeline(parsed: Parsed, filters: Filters | None = None) -> Timeline:
             _ready_marks(spans),
             _cancel_marks(spans),
             _error_marks(parsed, spans),
-            _proxy_marks(parsed.table("proxy_failures", filters).collect(), spans),
-            _path_marks(parsed.table("path_changes", filters).collect(), spans),
+            _proxy_marks(parsed.table("proxy_failures", filters).collect(engine=ENGINE), spans),
+            _path_marks(parsed.table("path_changes", filters).collect(engine=ENGINE), spans),
         ],
         how="vertical",
     ).filter(pl.col("ts").is_not_null())
@@ -150,7 +151,7 @@ def _error_marks(parsed: Parsed, spans: pl.DataFrame) -> pl.DataFrame:
     errors = (
         events.filter(pl.col("error_code").is_not_null() | pl.col("error").is_not_null())
         .select(*PROCESS, "conn_id", "ts", "line_no", "error_code", "error")
-        .collect()
+        .collect(engine=ENGINE)
     )
     errors = _on_spans(errors, spans)
     label = pl.concat_str(

@@ -40,6 +40,7 @@ from lark.grammar import Rule
 from lark.lexer import TerminalDef
 from lark.load_grammar import load_grammar
 
+from logflow.engine import ENGINE
 from logflow.errors import GrammarLoadError
 
 ROW = "__row"
@@ -130,11 +131,11 @@ class Shape:
             has_shape = lines["text"].str.contains(self.pattern)
             mine = lines.filter(has_shape).lazy().with_columns(self._extract)
         else:
-            extracted = lines.lazy().with_columns(self._extract).collect()
+            extracted = lines.lazy().with_columns(self._extract).collect(engine=ENGINE)
             # The text has the shape where the pattern reached the free text's group, or the end.
             has_shape = extracted[self.free_tail or HEAD].is_not_null()
             mine = extracted.filter(has_shape).lazy()
-        return self._captures(mine).collect(), lines.filter(~has_shape)
+        return self._captures(mine).collect(engine=ENGINE), lines.filter(~has_shape)
 
     @functools.cached_property
     def _extract(self) -> pl.Expr:
@@ -278,7 +279,7 @@ class CompiledGrammar:
                     *(pl.coalesce(by_capture[name]).alias(name) for name in self.captures),
                 )
             )
-            .collect()
+            .collect(engine=ENGINE)
             .to_series()
         )
 

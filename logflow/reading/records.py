@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import polars as pl
 
+from logflow.engine import ENGINE
 from logflow.reading import grammar
 from logflow.reading.inputs import MAX_RECORD_BYTES, Block
 from logflow.schema import NETWORK_KINDS, UNKNOWN
@@ -190,7 +191,7 @@ def group_records(lines: pl.DataFrame, *, max_record_bytes: int = MAX_RECORD_BYT
             takes_fields=_takes_fields(),
             record=pl.col("starts").cum_sum().over("source"),
         )
-        .collect(engine="in-memory")  # read twice below: shape the lines once
+        .collect(engine=ENGINE)  # read twice below: shape the lines once
         .lazy()
     )
     # Most records are one line: take them as they are, and group only the lines that
@@ -236,7 +237,11 @@ def group_records(lines: pl.DataFrame, *, max_record_bytes: int = MAX_RECORD_BYT
         _too_long(max_record_bytes).alias("too_long"),
     )
     json = _json_fields()
-    if shaped.select((pl.col("shape") == "unifiedlogs_csv_row").any()).collect().item():
+    if (
+        shaped.select((pl.col("shape") == "unifiedlogs_csv_row").any())
+        .collect(engine=ENGINE)
+        .item()
+    ):
         # A CSV record is its lines as they are: its message may span them. (Only where a
         # chunk has one: its fields are a dozen columns more for every record.)
         csv_text = pl.when(pl.col("shape") == "unifiedlogs_csv_row").then(
@@ -315,7 +320,7 @@ def _shape_lines(lines: pl.DataFrame, max_record_bytes: int) -> pl.DataFrame:
     shape = pl.col("env").struct.field("kind")
     lines = lines.with_columns(
         shape=pl.when(pl.col("too_long")).then(pl.lit("damaged")).otherwise(shape)
-    ).collect(engine="in-memory")
+    ).collect(engine=ENGINE)
     # The few lines without a known envelope are read again apart: reading them with the rest
     # would build their wide structs for every line.
     message = grammar.load("message")
@@ -325,7 +330,7 @@ def _shape_lines(lines: pl.DataFrame, max_record_bytes: int) -> pl.DataFrame:
         message.find(pl.when(loose).then(pl.col("text")), kinds).str.len_chars() > 0
     ).fill_null(False)
     lines = _apart(lines, holds, _rows_behind_junk, wrapped=pl.String)
-    lines = _found_messages(lines.lazy()).collect(engine="in-memory")
+    lines = _found_messages(lines.lazy()).collect(engine=ENGINE)
     return _apart(lines, pl.col("prefix").is_not_null(), _read_prefix).drop(
         "lead", "inside", "wrapped"
     )
@@ -359,7 +364,7 @@ def _apart(
         return as_done(lines)
     index = "__line"
     lines = lines.with_row_index(index)
-    done = work(lines.filter(mask).lazy()).collect(engine="in-memory")
+    done = work(lines.filter(mask).lazy()).collect(engine=ENGINE)
     rest = as_done(lines.filter(~mask))
     return pl.concat([rest, done.select(rest.columns)]).sort(index).drop(index)
 

@@ -50,6 +50,7 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
+from logflow.engine import ENGINE
 from logflow.reading.events import device_name, process_name
 from logflow.reading.inputs import STDIN, Block, Inputs
 from logflow.reading.records import group_records
@@ -396,7 +397,11 @@ class Redactor:
     def block(self, block: Block) -> Block:
         """A block of lines redacted, the names its envelopes give learned first."""
         records = group_records(block.frame(), max_record_bytes=block.max_record_bytes)
-        names = records.select(process=process_name(), device=device_name()).unique().collect()
+        names = (
+            records.select(process=process_name(), device=device_name())
+            .unique()
+            .collect(engine=ENGINE)
+        )
         self.learn_names(names["process"], names["device"])
         return replace(block, source=self.text(block.source), lines=self.lines(block.lines))
 
