@@ -31,8 +31,11 @@ SPILL_ROWS = 200_000
 # Once on disk, the trees of about this many rows are built at once.
 BATCH_ROWS = 100_000
 # Spilled rows are LZ4-compressed: 4.6 times less disk (benchmarks/scratch.py: 0.38 GB per
-# GB of text read, not 1.75) for about 2% more CPU time (1M lines, 3 alternating runs).
-SPILL_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
+# GB of text read, not 1.75) for about 2% more CPU time (1M lines, 3 alternating runs). On
+# this thread: Arrow's pool, handed each column of 64 small pieces, took 0.5 to 1 CPU-second
+# more per million lines (of about 2.5 for the spills) for no time gained, as every core is
+# busy parsing meanwhile.
+SPILL_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4", use_threads=False)
 
 TREE = pl.struct(*CONNECTION_KEY[:-1], root=root_of(pl.col("conn_id")))
 
