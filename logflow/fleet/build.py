@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -19,7 +20,7 @@ from logflow.fleet import dataset as layout
 from logflow.fleet.devices import identify, read_devices, unknown_device
 from logflow.fleet.engines import Engine, Progress, run
 from logflow.outputs.cells import counted
-from logflow.reading.inputs import OUTPUT_MARKER, STDIN, input_files
+from logflow.reading.inputs import MAX_RECORD_BYTES, OUTPUT_MARKER, STDIN, input_files
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,20 @@ class Built:
     def exit_code(self) -> int:
         """1 when an export of this run failed, else 0."""
         return 1 if self.failed.height else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """What ``export --dataset --json`` prints: this run's counts, its failed exports,
+        and what the dataset holds now."""
+        ok = self.manifest.filter(pl.col("status") == layout.OK)
+        return {
+            "dataset": str(self.dataset),
+            "read": self.read,
+            "unchanged": self.unchanged,
+            "failed": self.failed.to_dicts(),
+            "exports": ok.height,
+            "devices": ok["device"].n_unique(),
+            "lines": int(ok["lines"].sum() or 0),
+        }
 
     def account(self) -> str:
         """One line: what this run read, and what the dataset holds now."""
@@ -67,6 +82,7 @@ def build(
     device: str | None = None,
     devices: Path | None = None,
     date: str | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
     progress: Progress | None = None,
 ) -> Built:
     """Add the exports in ``paths`` (files and folders) to the dataset in ``dataset``.
@@ -81,6 +97,8 @@ def build(
         the folder named.
     date
         The ``date`` partition (``YYYY-MM-DD``) of rows whose log prints no date.
+    max_record_bytes
+        The longest record kept whole (:func:`logflow.parse`).
 
     Raises
     ------
@@ -113,6 +131,7 @@ def build(
             "device": name,
             "date": date,
             "old_files": old or [],
+            "max_record_bytes": max_record_bytes,
         }
         for source, export_id, name, old in zip(
             todo["source"].to_list(),

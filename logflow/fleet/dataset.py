@@ -32,6 +32,7 @@ from logflow.errors import DatasetError, LogflowError, os_error, writing
 from logflow.outputs.files import replacing
 from logflow.pipeline import TABLE_NAMES, parse
 from logflow.reading.events import NO_DATE
+from logflow.reading.inputs import MAX_RECORD_BYTES
 from logflow.testing import fail_once
 
 MANIFEST = "_manifest.parquet"
@@ -114,6 +115,7 @@ def write_export(
     date: str | None = None,
     old_files: list[str] | None = None,
     threads: int = 1,
+    max_record_bytes: int = MAX_RECORD_BYTES,
     tmp_dir: str | None = None,
 ) -> dict[str, Any]:
     """Parse the export at ``path`` and write its tables into ``dataset``, partitioned by
@@ -132,7 +134,11 @@ def write_export(
     try:
         try:
             parsed = parse(
-                [path], keep="none", events_file=work / "events.parquet", workers=threads
+                [path],
+                keep="none",
+                events_file=work / "events.parquet",
+                workers=threads,
+                max_record_bytes=max_record_bytes,
             ).require_network_events()
         except LogflowError as err:
             _remove(folder, old_files or [])

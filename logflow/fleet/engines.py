@@ -61,7 +61,7 @@ def run(
 
 def failed(job: Job, error: BaseException) -> dict[str, Any]:
     """The result of a job that raised on every try."""
-    why = f"failed {RETRIES + 1} times, last: {type(error).__name__}: {error}"
+    why = f"{job['path']}: failed {RETRIES + 1} times, last: {type(error).__name__}: {error}"
     return Written(job["export_id"], ERROR, error=why).to_dict()
 
 
