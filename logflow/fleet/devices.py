@@ -38,7 +38,7 @@ def read_devices(path: Path) -> pl.DataFrame:
 
     Examples
     --------
-    ``pattern,device,model,os_version`` then ``lab/ipad-*/**,lab-ipad,iPad13,1,17.5``.
+    ``pattern,device,model,os_version`` then ``lab/ipad-*/**,lab-ipad,"iPad13,1",17.5``.
     """
     try:
         frame = pl.read_csv(path, infer_schema=False)
