@@ -144,7 +144,6 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
     settings = {
         # Polars' thread pool does not survive a fork; a spawned worker starts its own.
         "distributed.worker.multiprocessing-method": "spawn",
-        "distributed.nanny.environ": {"POLARS_MAX_THREADS": str(threads)},
     }
     with (
         dask.config.set(settings),
@@ -153,7 +152,12 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
             threads_per_worker=threads,
             processes=True,
             dashboard_address=None,
+            # No dashboard; its HTTP server (metrics) on any free port, not 8787, which
+            # another cluster may hold.
+            scheduler_kwargs={"dashboard_address": ":0"},
             silence_logs=logging.ERROR,
+            # (Polars sizes its pool when imported: set before the worker imports it.)
+            env={"POLARS_MAX_THREADS": str(threads)},
         ) as cluster,
         Client(cluster) as client,
     ):
