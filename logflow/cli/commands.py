@@ -191,10 +191,10 @@ def export(
     could not be read (the others are written; the manifest says why).
 
     \b
-    Fleet examples (a folder per device below devices/):
-      logflow export devices/ -o fleet/ --dataset
+    Fleet examples (devices/ holds a folder per device):
+      logflow export sample_logs/ -o fleet/ --dataset --device mac
       logflow export devices/ -o fleet/ --dataset --engine dask --workers 2
-      logflow export lab/ -o fleet/ --dataset --devices devices.csv --date 2025-03-14
+      logflow export lab/ -o fleet/ --dataset --devices lab.csv --date 2025-03-14
       logflow summary fleet/
     """
     if fleet.dataset:

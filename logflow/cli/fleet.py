@@ -170,7 +170,7 @@ def export_dataset(
         progress=show,
     )
     if show is not None:
-        click.echo(err=True)
+        click.echo("\r\033[K", err=True, nl=False)  # (the progress line, erased)
     if output.format == "json":
         click.echo(machine.json_object(built.to_dict()))
     elif output.format == "csv":
@@ -194,7 +194,11 @@ def is_dataset_paths(paths: tuple[str, ...]) -> bool:
 def summarize_dataset(folder: str, filters: Filters, output: Output) -> None:
     """``logflow summary DATASET``: the fleet questions' answers."""
     if filters.picks_trees:
-        raise click.UsageError("the filters read logs; a dataset's summary is of every export")
+        msg = (
+            "the filters pick trees in logs, not in a dataset; filter one with "
+            "logflow.fleet() or DuckDB (docs/fleet.md)"
+        )
+        raise click.UsageError(msg)
     answers = fleet(folder).answers()
     if output.format == "json":
         click.echo(machine.json_object(answers))
