@@ -340,6 +340,22 @@ def test_failure_signatures_count_overlapping_exports_once(
     assert refused.height == 2 * got.filter(pl.col("error") == "ECONNREFUSED")["attempts"].sum()
 
 
+def test_a_rerun_with_the_same_pid_and_ids_another_day_counts_again(tmp_path: Path) -> None:
+    """A simulator booted for each test run gives the app the same pid, and the app numbers
+    its connections from C1 again: the same ids on another day are other connections."""
+    folder = put(tmp_path / "runs", ("sim/monday.log", REFUSED))
+    text = REFUSED.read_text(encoding="utf-8").replace("2025-11-04", "2025-11-05")
+    (folder / "sim" / "tuesday.log").write_text(text, encoding="utf-8")
+    build([str(folder)], tmp_path / "fleet")
+    fleet = logflow.fleet(tmp_path / "fleet")
+    once = logflow.parse(REFUSED, keep="none").table("connections").collect()
+    refused = once.filter(pl.col("error_name") == "ECONNREFUSED").height
+    got = fleet.failure_signatures().filter(pl.col("error") == "ECONNREFUSED").collect()
+    assert refused > 0
+    assert got["attempts"].sum() == 2 * refused
+    assert fleet.distinct("connections").collect().height == 2 * once.height
+
+
 def test_the_other_questions_count_what_the_parses_hold(overlapping: Path, tmp_path: Path) -> None:
     build([str(overlapping)], tmp_path / "fleet")
     answers = logflow.fleet(tmp_path / "fleet").answers()

@@ -26,23 +26,29 @@ STORM_CHANGES = 5
 STORM_WINDOW = "1m"
 # The partition columns are strings: `date` is `unknown` where the log printed no date.
 HIVE_SCHEMA = {"device": pl.String, "date": pl.String}
-# What makes one of each row, whichever export of a device holds it.
+# What makes one of each row, whichever export of a device holds it: the same record, or
+# the same connection (race, listener) starting at the same time, the same proxy failure or
+# path change at the same time. (Not the id alone: a simulator booted for every test run
+# gives its app the same pid, and the app numbers its connections from C1 again.) A row with
+# no time is one of its export only.
 DEVICE_PROCESS = ("device", "process", "pid")
 SAME_RECORD = ("device", "ts", "process", "pid", "tid", "message")
 SAME_ROW = {
-    "connections": (*DEVICE_PROCESS, "conn_id"),
-    "races": (*DEVICE_PROCESS, "parent_id"),
+    "connections": (*DEVICE_PROCESS, "conn_id", "first_ts"),
+    "races": (*DEVICE_PROCESS, "parent_id", "first_ts"),
     "proxy_failures": (*DEVICE_PROCESS, "conn_id", "ts", "proxy_kind", "error"),
     "path_changes": (*DEVICE_PROCESS, "conn_id", "ts", "change", "from", "to"),
-    "listeners": (*DEVICE_PROCESS, "listener_id"),
+    "listeners": (*DEVICE_PROCESS, "listener_id", "first_ts"),
 }
-# The copy kept of a row two exports hold: the one that saw most of it.
+# The copy kept of a row two exports hold: the one that saw most of it (a connection's most
+# events, a race decided), then the first export by id.
 MOST_SEEN = {
-    "connections": ("n_events", "last_ts"),
-    "races": ("first_ts",),
-    "listeners": ("n_events",),
+    "connections": (pl.col("n_events"), pl.col("last_ts")),
+    "races": (pl.col("winner_id").is_not_null(), pl.col("children").list.len()),
+    "listeners": (pl.col("n_events"),),
 }
 NO_FAMILY = "none"
+DATED_BY_KEY = layout.DATED_BY
 
 
 @dataclass(frozen=True)
@@ -74,19 +80,26 @@ class Fleet:
         )
 
     def distinct(self, name: str) -> pl.LazyFrame:
-        """Table ``name`` with each row once, however many exports of a device hold it,
-        and the ``model`` and ``os_version`` of its export."""
+        """Table ``name`` with each row once, however many exports of a device hold it
+        (:data:`SAME_RECORD`, :data:`SAME_ROW`), and the ``model`` and ``os_version`` of its
+        export."""
         rows = self.table(name)
         if name == "events":
-            rows = rows.unique(list(SAME_RECORD), keep="first", maintain_order=True)
+            key, most = SAME_RECORD, ()
         else:
-            most = list(MOST_SEEN.get(name, ()))
-            rows = rows.sort(
-                [*most, "export_id"],
+            key, most = SAME_ROW[name], MOST_SEEN.get(name, ())
+        timed = DATED_BY_KEY[name]
+        rows = (
+            rows.with_columns(_untimed_of=pl.when(pl.col(timed).is_null()).then("export_id"))
+            .sort(
+                [*most, pl.col("export_id")],
                 descending=[True] * len(most) + [False],
                 nulls_last=True,
                 maintain_order=True,
-            ).unique(list(SAME_ROW[name]), keep="first", maintain_order=True)
+            )
+            .unique([*key, "_untimed_of"], keep="first", maintain_order=True)
+            .drop("_untimed_of")
+        )
         about = self.manifest.select("export_id", "model", "os_version")
         return rows.join(about, on="export_id", how="left")
 
@@ -94,8 +107,20 @@ class Fleet:
         """Failed connections and attempts by signature, the most devices first: ``error``
         (its name, else the text), ``host``, ``interface``, ``os_version``, and the
         ``devices``, ``connections`` (trees) and ``attempts`` it hit."""
-        failed = self.distinct("connections").filter(
-            (pl.col("outcome") == "failed") & ~pl.col("implicit")
+        roots = self.table("connections").select(
+            "export_id", "source", "process", "pid", root_id="conn_id", root_ts="first_ts"
+        )
+        failed = (
+            self.distinct("connections")
+            .filter((pl.col("outcome") == "failed") & ~pl.col("implicit"))
+            .join(roots, on=["export_id", "source", "process", "pid", "root_id"], how="left")
+        )
+        # A tree is one per device by its root's id and start (as a connection is).
+        tree = pl.struct(
+            *DEVICE_PROCESS,
+            "root_id",
+            "root_ts",
+            pl.when(pl.col("root_ts").is_null()).then("export_id"),
         )
         return (
             failed.group_by(
@@ -106,7 +131,7 @@ class Fleet:
             )
             .agg(
                 devices=pl.col("device").n_unique(),
-                connections=pl.struct(*DEVICE_PROCESS, "root_id").n_unique(),
+                connections=tree.n_unique(),
                 attempts=pl.len(),
             )
             .sort(
