@@ -8,6 +8,7 @@ on an engine (:mod:`~logflow.fleet.engines`), each writing its own files
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from logflow import schema
-from logflow.errors import DatasetError, InputError
+from logflow.errors import DatasetError, InputError, Interrupted
 from logflow.fleet import dataset as layout
 from logflow.fleet.devices import identify, read_devices, unknown_device
 from logflow.fleet.engines import Engine, Progress, run
@@ -141,7 +142,12 @@ def build(
             strict=True,
         )
     ]
-    results = run(jobs, engine=engine, scheduler=scheduler, workers=workers, progress=progress)
+    try:
+        results = run(jobs, engine=engine, scheduler=scheduler, workers=workers, progress=progress)
+    except (KeyboardInterrupt, Interrupted) as stop:
+        signum = stop.signum if isinstance(stop, Interrupted) else signal.SIGINT
+        kept = f"{dataset}'s manifest as it was; the next run redoes what this one left undone"
+        raise Interrupted(signum, kept) from None
     written = pl.DataFrame(
         results,
         schema={

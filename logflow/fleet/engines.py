@@ -71,7 +71,8 @@ def _on_threads(jobs: list[Job], *, workers: int | None, progress: Progress | No
     # A core each when there are fewer exports than cores: a big one's blocks side by side.
     threads = max(1, cores // workers)
     results: list[Any] = [None] * len(jobs)
-    with ThreadPoolExecutor(workers, thread_name_prefix="logflow-fleet") as pool:
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="logflow-fleet")
+    try:
         futures = {
             pool.submit(_retried, {**job, "threads": threads}): n for n, job in enumerate(jobs)
         }
@@ -79,6 +80,9 @@ def _on_threads(jobs: list[Job], *, workers: int | None, progress: Progress | No
             results[futures[future]] = future.result()
             if progress is not None:
                 progress(done, len(jobs))
+    finally:
+        # Stopped (Ctrl-C): the exports not begun are dropped; those begun finish their files.
+        pool.shutdown(wait=True, cancel_futures=True)
     return results
 
 
