@@ -447,7 +447,8 @@ def duckdb_queries() -> list[str]:
 def test_the_docs_duckdb_queries_give_what_logflow_fleet_gives(
     overlapping: Path, tmp_path: Path
 ) -> None:
-    duckdb = pytest.importorskip("duckdb")
+    import duckdb
+
     build([str(overlapping)], tmp_path / "fleet")
     fleet = logflow.fleet(tmp_path / "fleet")
     answers = [fleet.failure_signatures(), fleet.happy_eyeballs(), fleet.proxy_failures_by_proxy()]

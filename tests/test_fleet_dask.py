@@ -5,10 +5,12 @@ running again changes nothing; adding an export adds only its files."""
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import dask  # (the test extra's: CI runs these, never skips them)
 import polars as pl
 import pytest
 from click.testing import CliRunner
@@ -19,10 +21,7 @@ from logflow.fleet.build import Built, build
 from logflow.fleet.engines import Engine
 from logflow.testing import FAIL_ONCE
 
-from conftest import SAMPLES, generated_log, sample_files
-
-dask = pytest.importorskip("dask")
-distributed = pytest.importorskip("distributed")
+from conftest import ROOT, SAMPLES, generated_log, sample_files
 
 DEVICES = 8
 FLAKY = "device-3/generated-1300-4.log"
@@ -150,19 +149,36 @@ def test_running_again_on_dask_changes_nothing(
     assert files_of(on_dask.dataset) == before
 
 
-def test_export_dataset_engine_dask_starts_a_local_cluster(tmp_path: Path) -> None:
-    devices = tmp_path / "devices"
-    for n, name in enumerate(("logshow-default-race.log", "console-copy.tsv.log")):
-        (devices / f"phone-{n}").mkdir(parents=True)
-        shutil.copy(SAMPLES / name, devices / f"phone-{n}" / name)
-    out = tmp_path / "fleet"
-    args = ["export", str(devices), "-o", str(out), "--dataset"]
-    result = CliRunner().invoke(cli, [*args, "--engine", "dask", "--workers", "2"])
+def readme_fleet_example() -> list[list[str]]:
+    """The README's fleet example on the samples: each command's arguments."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("On the bundled samples")[1].split("```sh\n")[1].split("```")[0]
+    commands = block.replace("\\\n", " ").splitlines()
+    return [shlex.split(command)[1:] for command in commands]
+
+
+def test_the_readmes_fleet_example_runs_on_a_local_dask_cluster(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    export, summary = readme_fleet_example()
+    assert export[:3] == ["export", "sample_logs/", "-o"]
+    assert ["--engine", "dask", "--workers", "2"] == export[5:9]
+    out = str(tmp_path / "fleet")
+    export = [out if arg == "fleet/" else arg for arg in export]
+    result = CliRunner().invoke(cli, export)
     assert (result.exit_code, result.stderr) == (0, "")
-    assert result.stdout.startswith(f"Read 2 exports. {out} holds 2 exports of 2 devices, ")
-    threads = CliRunner().invoke(cli, [*args[:3], str(tmp_path / "threads"), "--dataset"])
-    assert threads.exit_code == 0
-    assert sorted(files_of(out)) == sorted(files_of(tmp_path / "threads"))
+    assert result.stdout.startswith(f"Read 22 exports. {out} holds 22 exports of 4 devices, ")
+    answers = CliRunner().invoke(cli, [out if arg == "fleet/" else arg for arg in summary])
+    assert answers.exit_code == 0
+    assert "Failure signatures" in answers.stdout
+    devices = {name.split("/")[1] for name in files_of(Path(out)) if name.startswith("events/")}
+    assert devices == {
+        "device=ipad-lab",
+        "device=iphone-15",
+        "device=iphone-simulator",
+        "device=macbook-pro",
+    }
 
 
 def test_zz_adding_one_export_on_dask_adds_only_its_files(
