@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
@@ -89,6 +90,8 @@ def test_each_table_is_partitioned_by_device_and_date_in_files_of_their_own(
     assert set(events["export_id"]) == {race["export_id"]}
     metadata = pl.read_parquet_metadata(tmp_path / "fleet" / race["files"][0])
     assert metadata["logflow.table"] == race["files"][0].split("/")[0]
+    described = pq.read_schema(tmp_path / "fleet" / race["files"][0]).field("export_id")
+    assert described.metadata[b"description"] == schema.EXPORT_ID.description.encode()
 
 
 def test_the_tables_hold_what_a_parse_of_each_export_holds(devices: Path, tmp_path: Path) -> None:
@@ -200,8 +203,11 @@ def test_files_a_stopped_run_left_are_removed(devices: Path, tmp_path: Path) -> 
         / ("ab" * 8 + "-0.parquet")
     )
     shutil.copy(next((tmp_path / "fleet" / "events").rglob("*.parquet")), stray)
+    partial = stray.with_name(f".{stray.name}.x1y2.partial")
+    partial.write_bytes(b"PAR1")
     build([str(devices)], tmp_path / "fleet")
     assert not stray.exists()
+    assert not partial.exists()
 
 
 def test_devices_come_from_a_devices_file(devices: Path, tmp_path: Path) -> None:
@@ -590,7 +596,7 @@ def test_summary_of_a_dataset_answers_across_devices(
 
 
 def test_summary_of_a_dataset_fits_80_columns(
-    runner: CliRunner, overlapping: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    runner: CliRunner, overlapping: Path, tmp_path: Path
 ) -> None:
     from logflow.fleet.text import answers_text
 

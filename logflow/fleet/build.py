@@ -112,7 +112,7 @@ def build(
     _check_dataset(dataset)
     manifest = layout.read_manifest(dataset)
     # What a run stopped before its manifest left, no export's: removed first.
-    for path in layout.unlisted_files(dataset, manifest):
+    for path in layout.leftovers(dataset, manifest):
         path.unlink(missing_ok=True)
     previous = manifest.select(
         "export_id", old_size="size", old_mtime="mtime", old="files", was="status"

@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 import shutil
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,8 @@ FILE_ROWS = 1_000_000
 OK, ERROR = "ok", "error"
 # A file the dataset holds, as named: <export_id>-<n>.parquet.
 FILE_NAME = re.compile(r"^[0-9a-f]{16}-\d+\.parquet$")
+# A file being written: .<final name>.<random>.partial, beside it.
+PARTIAL = ".partial"
 
 
 def export_id(device: str, path: str) -> str:
@@ -128,7 +131,8 @@ def write_export(
     :meth:`Written.to_dict`.
     """
     folder = Path(dataset)
-    scratch.use(Path(tmp_dir) if tmp_dir else None)
+    if tmp_dir:
+        scratch.use(Path(tmp_dir))
     work = scratch.folder("fleet")
     partials: list[tuple[Path, Path]] = []
     try:
@@ -194,7 +198,7 @@ def _write_table(
             where.mkdir(parents=True, exist_ok=True)
         for n, offset in enumerate(range(0, n_rows, FILE_ROWS)):
             final = where / f"{export_id}-{n}.parquet"
-            partial = scratch.file("partial", within=where, suffix=f".{final.name}")
+            partial = _partial(final)
             written.append((partial, final))
             with writing(final):
                 rows.filter(pl.col("date") == day).drop("date").slice(
@@ -206,6 +210,16 @@ def _write_table(
                     metadata={**schema.parquet_metadata(table), "logflow.export_id": export_id},
                 )
     return written, int(days["rows"].sum())
+
+
+def _partial(final: Path) -> Path:
+    """A new hidden file beside ``final`` to write it in. (Not :func:`logflow.scratch.file`,
+    whose sweep judges a name by a pid of this machine: workers on other machines write
+    into the same folders. The client removes what stopped runs left: :func:`leftovers`.)"""
+    with writing(final):
+        handle, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=PARTIAL, dir=final.parent)
+    os.close(handle)
+    return Path(name)
 
 
 def _arrow_schema(table: str, columns: pl.Schema) -> Any:
@@ -253,15 +267,16 @@ def write_manifest(dataset: Path, manifest: pl.DataFrame) -> bool:
     return True
 
 
-def unlisted_files(dataset: Path, manifest: pl.DataFrame) -> list[Path]:
-    """Files in the dataset's partitions that no export of the manifest lists: what a run
-    stopped before it wrote the manifest left."""
+def leftovers(dataset: Path, manifest: pl.DataFrame) -> list[Path]:
+    """Files in the dataset's partitions that no export of the manifest lists, and partial
+    files: what a run stopped before it wrote the manifest left."""
     listed = set(manifest.select(pl.col("files").explode().drop_nulls())["files"].to_list())
     found = []
     for table in TABLES:
-        for path in sorted((dataset / table).glob("device=*/date=*/*.parquet")):
+        for path in sorted((dataset / table).glob("device=*/date=*/*")):
             name = str(path.relative_to(dataset))
-            if FILE_NAME.match(path.name) and name not in listed:
+            unlisted = FILE_NAME.match(path.name) and name not in listed
+            if unlisted or (path.name.startswith(".") and path.name.endswith(PARTIAL)):
                 found.append(path)
     return found
 

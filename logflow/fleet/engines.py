@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from enum import Enum
 from typing import Any
 
+from logflow import scratch
 from logflow.errors import EngineError
 from logflow.fleet.dataset import ERROR, Written, write_export
 
@@ -160,8 +161,9 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
             # another cluster may hold.
             scheduler_kwargs={"dashboard_address": ":0"},
             silence_logs=logging.ERROR,
-            # (Polars sizes its pool when imported: set before the worker imports it.)
-            env={"POLARS_MAX_THREADS": str(threads)},
+            # (Polars sizes its pool when imported: set before the worker imports it.) The
+            # workers' scratch is this process's (--tmp-dir).
+            env={"POLARS_MAX_THREADS": str(threads), "TMPDIR": str(scratch.base())},
         ) as cluster,
         Client(cluster) as client,
     ):
