@@ -8,6 +8,7 @@ on an engine (:mod:`~logflow.fleet.engines`), each writing its own files
 
 from __future__ import annotations
 
+import os
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +109,9 @@ def build(
     DatasetError
         ``dataset`` is something other than a dataset.
     """
+    # A running scheduler's workers start elsewhere: they get absolute paths.
+    if scheduler is not None:
+        paths, dataset = [os.path.abspath(p) for p in paths], dataset.absolute()
     planned = plan(paths, device=device, devices=read_devices(devices) if devices else None)
     _check_dataset(dataset)
     manifest = layout.read_manifest(dataset)
