@@ -591,6 +591,11 @@ def test_summary_of_a_dataset_answers_across_devices(
         "Worst devices:",
     ]
     assert "  Device   Conns  Failed  Failed attempts  Proxy failures  Path changes  Storms" in text
+    as_csv = runner.invoke(cli, ["summary", str(out), "--csv"]).stdout.splitlines()
+    assert (
+        as_csv[0] == "device,connections,failed,failed_attempts,proxy_failures,path_changes,storms"
+    )
+    assert sorted(line.split(",")[0] for line in as_csv[1:]) == ["phone-a", "phone-b"]
     as_json = json.loads(runner.invoke(cli, ["summary", str(out), "--json"]).stdout)
     assert as_json == json.loads(json.dumps(logflow.fleet(out).answers(), default=str))
 

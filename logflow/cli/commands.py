@@ -238,7 +238,7 @@ def summary(paths: tuple[str, ...], filters: Filters, output: Output, reading: R
 
     Given a fleet dataset (export --dataset), it answers across devices instead: failure
     signatures, Happy Eyeballs outcomes and also-rans by address family, proxy failures by
-    proxy, path-change storms, the worst devices.
+    proxy, path-change storms, the worst devices (--csv: a row per device).
 
     \b
     Examples:

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import polars as pl
 
 from logflow.analysis.filters import Filters
 from logflow.cli import terminal
 from logflow.cli.options import Output, Reading
+from logflow.engine import ENGINE
 from logflow.fleet.build import build
 from logflow.fleet.engines import Engine
 from logflow.fleet.questions import fleet, is_dataset
@@ -199,11 +199,14 @@ def summarize_dataset(folder: str, filters: Filters, output: Output) -> None:
             "logflow.fleet() or DuckDB (docs/fleet.md)"
         )
         raise click.UsageError(msg)
-    answers = fleet(folder).answers()
+    dataset = fleet(folder)
+    if output.format == "csv":
+        worst = dataset.worst_devices().collect(engine=ENGINE)
+        click.echo(machine.csv_text(worst), nl=False)
+        return
+    answers = dataset.answers()
     if output.format == "json":
         click.echo(machine.json_object(answers))
-    elif output.format == "csv":
-        click.echo(machine.csv_text(pl.DataFrame(answers["worst_devices"])), nl=False)
     else:
         width = terminal.screen(output.color).width
         text = answers_text(answers, width)
