@@ -150,8 +150,8 @@ def build(
         results = run(jobs, engine=engine, scheduler=scheduler, workers=workers, progress=progress)
     except (KeyboardInterrupt, Interrupted) as stop:
         signum = stop.signum if isinstance(stop, Interrupted) else signal.SIGINT
-        kept = f"{dataset}'s manifest as it was; the next run redoes what this one left undone"
-        raise Interrupted(signum, kept) from None
+        left = f"{dataset}'s manifest as it was; the next run redoes what this one left undone"
+        raise Interrupted(signum, left) from None
     written = pl.DataFrame(
         results,
         schema={
