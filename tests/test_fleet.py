@@ -627,3 +627,36 @@ def test_fleet_is_exported_and_its_package_importable() -> None:
     assert callable(logflow.fleet)
     assert questions.fleet.__module__ == "logflow.fleet.questions"
     assert os.environ.get(FAIL_ONCE) is None
+
+
+def test_fleet_options_share_a_workers_option_the_reading_options_take() -> None:
+    """Where the options below take --workers themselves (the reading options do in main,
+    issue 16), there is one --workers: theirs, which --dataset uses too."""
+    import functools
+
+    import click
+
+    from logflow.cli.fleet import fleet_options
+
+    seen = {}
+
+    def reading_with_workers(command):
+        @functools.wraps(command)
+        def wrapper(*args, workers, **kwargs):
+            seen["reading"] = workers
+            return command(*args, **kwargs)
+
+        return click.option("--workers", type=int)(wrapper)
+
+    @click.command()
+    @fleet_options
+    @reading_with_workers
+    def toy(fleet) -> None:
+        seen["fleet"] = fleet.workers
+
+    assert [param.name for param in toy.params].count("workers") == 1
+    result = CliRunner().invoke(toy, ["--dataset", "--workers", "3"])
+    assert result.exit_code == 0, result.output
+    assert seen == {"reading": 3, "fleet": 3}
+    assert CliRunner().invoke(toy, ["--workers", "2"]).exit_code == 0  # not the fleet's alone
+    assert seen == {"reading": 2, "fleet": 2}

@@ -52,18 +52,34 @@ def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> str |
         raise click.BadParameter(f"{value!r} is not a day: give YYYY-MM-DD") from None
 
 
+WORKERS = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="With --dataset: exports read at once, on threads or a local Dask cluster's "
+    "processes (default: one per core).",
+)
+
+
 def fleet_options(command: F) -> F:
     """``--dataset``, ``--engine``, ``--scheduler``, ``--workers``, ``--device``,
     ``--devices``, ``--date``, given to the command as one ``fleet`` (:class:`FleetOptions`);
-    all but ``--dataset`` only with it."""
+    all but ``--dataset`` only with it, and ``--workers`` too where the options below
+    (``reading_options``) do not take it: then, with ``--dataset``, it sizes the fleet's
+    engine as well."""
+    shared = any(param.name == "workers" for param in getattr(command, "__click_params__", []))
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        given = {name: kwargs.pop(name) for name in FleetOptions.__dataclass_fields__}
+        given = {
+            name: kwargs[name] if name == "workers" and shared else kwargs.pop(name)
+            for name in FleetOptions.__dataclass_fields__
+        }
         options = FleetOptions(**{**given, "engine": Engine(given["engine"] or "threads")})
+        own = ("engine", "scheduler", "device", "devices", "date")
         others = [
             f"--{name}"
-            for name in ("engine", "scheduler", "workers", "device", "devices", "date")
+            for name in (*own[:2], *([] if shared else ["workers"]), *own[2:])
             if given[name] is not None
         ]
         if others and not options.dataset:
@@ -97,13 +113,6 @@ def fleet_options(command: F) -> F:
             help="A running Dask scheduler (tcp://host:8786); default: a local cluster.",
         ),
         click.option(
-            "--workers",
-            type=click.IntRange(min=1),
-            metavar="N",
-            help="Exports read at once: threads, or a local Dask cluster's processes "
-            "(default: one per core).",
-        ),
-        click.option(
             "--device",
             metavar="NAME",
             help="The device every export came from (default: each path's first folder).",
@@ -123,6 +132,8 @@ def fleet_options(command: F) -> F:
             "default: date=unknown).",
         ),
     ]
+    if not shared:
+        options.insert(3, WORKERS)
     for option in reversed(options):
         wrapper = option(wrapper)
     return wrapper  # type: ignore[return-value]
