@@ -6,7 +6,8 @@ event of every ``com.apple.network`` message; then rebuild the connection trees
 (:func:`connections`) and diagnose Happy Eyeballs races (:func:`races`), proxy failures
 (:func:`proxy_failures`), path changes (:func:`path_changes`) and a server's listeners
 (:func:`listeners`). Every one is a
-``polars.LazyFrame``.
+``polars.LazyFrame``. Many devices' exports, written as one dataset by
+``logflow export --dataset``, are asked across devices with :func:`fleet`.
 
 >>> import logflow
 >>> events = logflow.read("sample_logs/logshow-default-race.log")  # doctest: +SKIP
@@ -15,8 +16,10 @@ event of every ``com.apple.network`` message; then rebuild the connection trees
 
 from __future__ import annotations
 
+from logflow import fleet
 from logflow.analysis.filters import Filters
 from logflow.errors import InputError, LogflowError, OutputError
+from logflow.fleet.questions import Fleet
 from logflow.notebook import (
     connections,
     listeners,
@@ -32,12 +35,14 @@ __all__ = [
     "CONNECTION_KEY",
     "EVENT_SCHEMA",
     "Filters",
+    "Fleet",
     "KINDS",
     "InputError",
     "LogflowError",
     "OutputError",
     "Parsed",
     "connections",
+    "fleet",
     "listeners",
     "parse",
     "path_changes",

@@ -31,6 +31,18 @@ class OutputError(LogflowError):
     """A result that cannot be written where the user asked."""
 
 
+class DeviceError(InputError):
+    """An export whose device cannot be told, or a devices file that cannot be read."""
+
+
+class DatasetError(LogflowError):
+    """A dataset folder (``export --dataset``) that is not one, or cannot be read."""
+
+
+class EngineError(LogflowError):
+    """An engine to run exports on that is not installed or cannot be reached."""
+
+
 class WriteError(OutputError):
     """A file that could not be written: its ``path`` and the operating system's ``error``."""
 

@@ -963,6 +963,54 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
 
 EVENT_SCHEMA: dict[str, pl.DataType] = SCHEMAS["events"]
 
+# ---- Fleet datasets ---------------------------------------------------------------------------
+
+# `logflow export --dataset` (logflow/fleet) writes each table's rows with one more column,
+# in files under `<table>/device=<device>/date=<date>/`: the partition columns come from the
+# folder names, as every hive-partitioned reader (Polars, DuckDB, Spark) reads them.
+EXPORT_ID = Column(
+    "export_id",
+    pl.String(),
+    "The export the row came from: a stable hash of its device and its path below the input "
+    "root (the manifest's `export_id`).",
+)
+PARTITION_COLUMNS = (
+    Column("device", pl.String(), "The device the export came from (a partition folder)."),
+    Column(
+        "date",
+        pl.String(),
+        "The day of the row's time, `YYYY-MM-DD` in UTC; `unknown` where the log prints no "
+        "date or no year (Console copies, device relays), unless `--date` gave one.",
+    ),
+)
+COUNTS_FIELDS = (
+    Column("network_events", pl.Int64(), "Network-framework events read."),
+    Column("unparsed", pl.Int64(), "Records that did not parse."),
+    *(Column(table, pl.Int64(), f"Rows of `{table}`.") for table in TABLES),
+)
+MANIFEST_COLUMNS = (
+    EXPORT_ID,
+    Column("path", pl.String(), "The export's path below the input root, `/`-separated."),
+    Column("source", pl.String(), "The export's path as read (the tables' `source`)."),
+    PARTITION_COLUMNS[0],
+    Column("model", pl.String(), "The device's model, from `--devices`; null where not given."),
+    Column("os_version", pl.String(), "The device's OS version, from `--devices`; null where not."),
+    Column("size", pl.Int64(), "The export's size in bytes when it was read."),
+    Column("mtime", pl.Datetime("us", "UTC"), "Its modification time when it was read."),
+    Column("lines", pl.Int64(), "Lines read; null for an export that failed."),
+    _struct("counts", "What it held; null for an export that failed.", COUNTS_FIELDS),
+    Column("status", pl.String(), "`ok`, or `error` when it could not be read."),
+    Column("error", pl.String(), "Why it could not be read; null when it was."),
+    Column(
+        "files",
+        pl.List(pl.String()),
+        "Its files in the dataset, relative to the dataset's folder: the files a run that "
+        "replaces it removes.",
+    ),
+)
+MANIFEST_SCHEMA: dict[str, pl.DataType] = {c.name: c.dtype for c in MANIFEST_COLUMNS}
+
+
 # ---- Arrow and Parquet ------------------------------------------------------------------------
 
 DESCRIPTION_KEY = b"description"

@@ -21,3 +21,19 @@ def pause_at(phase: str) -> None:
     deadline = time.monotonic() + float(seconds or 60)
     while (left := deadline - time.monotonic()) > 0:
         time.sleep(min(left, 0.05))
+
+
+# LOGFLOW_TEST_FAIL_ONCE=device-3/run.log:/tmp/marker makes the dataset export of the file
+# whose path ends so fail once, as a worker that died would: the marker file, made then,
+# lets the retry through.
+FAIL_ONCE = "LOGFLOW_TEST_FAIL_ONCE"
+
+
+def fail_once(path: str) -> None:
+    """Raise once for the export the test named, if it named one."""
+    asked, _, marker = os.environ.get(FAIL_ONCE, "").partition(":")
+    if not asked or not marker or not path.endswith(asked) or os.path.exists(marker):
+        return
+    with open(marker, "w"):
+        pass
+    raise RuntimeError(f"{FAIL_ONCE}: {path} fails this once")

@@ -25,6 +25,7 @@ import polars as pl
 from logflow import notebook, scratch
 from logflow.analysis import diagnose
 from logflow.analysis.filters import Filters
+from logflow.cli import fleet as fleets
 from logflow.cli import terminal
 from logflow.cli.options import (
     Output,
@@ -145,6 +146,7 @@ def cli() -> None:
     is_flag=True,
     help="Keep other subsystems' records and unparsed records in events.parquet.",
 )
+@fleets.fleet_options
 @reading_options
 @output_options
 @reports_errors
@@ -157,6 +159,7 @@ def export(
     keep_other: bool,
     reading: Reading,
     output: Output,
+    fleet: fleets.FleetOptions,
 ) -> None:
     """Parse log exports into tables in OUT.
 
@@ -181,7 +184,24 @@ def export(
       logflow export net.log -o out/ --format csv
       log stream --style ndjson --predicate 'subsystem == "com.apple.network"' \\
           | logflow export - -o out/   # Ctrl-C ends the stream, not the export
+
+    With --dataset, OUT is a fleet dataset: each table's rows in
+    OUT/<table>/device=<device>/date=<YYYY-MM-DD>/<export_id>-<n>.parquet, and
+    OUT/_manifest.parquet listing every export. Run it again on the same folders: unchanged
+    exports are skipped, changed ones replaced, new ones added. Exit status 1 if an export
+    could not be read (the others are written; the manifest says why).
+
+    \b
+    Fleet examples (devices/ holds a folder per device):
+      logflow export sample_logs/ -o fleet/ --dataset --device mac
+      logflow export devices/ -o fleet/ --dataset --engine dask --workers 2
+      logflow export lab/ -o fleet/ --dataset --devices lab.csv --date 2025-03-14
+      logflow summary fleet/
     """
+    if fleet.dataset:
+        fleets.check_export_options(report_path, format_, strict, keep_other, reading)
+        fleets.export_dataset(paths, out_dir, fleet, output, reading)
+        return
     with _reading_inputs(paths, reading) as progress:
         exported = exporting.export(
             paths,
@@ -217,11 +237,19 @@ def summary(paths: tuple[str, ...], filters: Filters, output: Output, reading: R
 
     --json prints it all as one object, no list cut; --csv prints a row per process.
 
+    Given a fleet dataset (export --dataset), it answers across devices instead: failure
+    signatures, Happy Eyeballs outcomes and also-rans by address family, proxy failures by
+    proxy, path-change storms, the worst devices (--csv: a row per device).
+
     \b
     Examples:
       logflow summary sample_logs/logshow-default-race.log
       logflow summary net.log --process Safari --since +30s
+      logflow summary fleet/ --json
     """
+    if fleets.is_dataset_paths(paths):
+        fleets.summarize_dataset(paths[0], filters, output)
+        return
     parsed = _parse(paths, reading)
     data = summaries.summarize(parsed, filters)
     if output.format == "json":
