@@ -16,10 +16,9 @@ event of every ``com.apple.network`` message; then rebuild the connection trees
 
 from __future__ import annotations
 
-from logflow import fleet
 from logflow.analysis.filters import Filters
 from logflow.errors import InputError, LogflowError, OutputError
-from logflow.fleet.questions import Fleet
+from logflow.fleets.questions import Fleet, fleet
 from logflow.notebook import (
     connections,
     listeners,

@@ -18,9 +18,9 @@ import logflow
 from logflow import schema
 from logflow.cli import cli
 from logflow.errors import DeviceError, InputError
-from logflow.fleet import dataset as layout
-from logflow.fleet.build import build
-from logflow.fleet.devices import identify, read_devices
+from logflow.fleets import dataset as layout
+from logflow.fleets.build import build
+from logflow.fleets.devices import identify, read_devices
 from logflow.testing import FAIL_ONCE
 
 from conftest import ROOT, SAMPLES
@@ -603,7 +603,7 @@ def test_summary_of_a_dataset_answers_across_devices(
 def test_summary_of_a_dataset_fits_80_columns(
     runner: CliRunner, overlapping: Path, tmp_path: Path
 ) -> None:
-    from logflow.fleet.text import answers_text
+    from logflow.fleets.text import answers_text
 
     out = tmp_path / "fleet"
     build([str(overlapping)], out)
@@ -620,43 +620,16 @@ def test_logflow_fleet_of_a_folder_that_is_no_dataset_is_an_error(tmp_path: Path
     )
 
 
-def test_fleet_is_exported_and_its_package_importable() -> None:
-    import logflow.fleet.questions as questions
+def test_fleet_is_exported_beside_its_package() -> None:
+    import logflow.fleets.questions as questions
 
     assert "fleet" in logflow.__all__
-    assert callable(logflow.fleet)
-    assert questions.fleet.__module__ == "logflow.fleet.questions"
+    assert logflow.fleet is questions.fleet
     assert os.environ.get(FAIL_ONCE) is None
 
 
-def test_fleet_options_share_a_workers_option_the_reading_options_take() -> None:
-    """Where the options below take --workers themselves (the reading options do in main,
-    issue 16), there is one --workers: theirs, which --dataset uses too."""
-    import functools
+def test_export_has_one_workers_option_for_blocks_and_for_exports() -> None:
+    from logflow.cli.commands import cli
 
-    import click
-
-    from logflow.cli.fleet import fleet_options
-
-    seen = {}
-
-    def reading_with_workers(command):
-        @functools.wraps(command)
-        def wrapper(*args, workers, **kwargs):
-            seen["reading"] = workers
-            return command(*args, **kwargs)
-
-        return click.option("--workers", type=int)(wrapper)
-
-    @click.command()
-    @fleet_options
-    @reading_with_workers
-    def toy(fleet) -> None:
-        seen["fleet"] = fleet.workers
-
-    assert [param.name for param in toy.params].count("workers") == 1
-    result = CliRunner().invoke(toy, ["--dataset", "--workers", "3"])
-    assert result.exit_code == 0, result.output
-    assert seen == {"reading": 3, "fleet": 3}
-    assert CliRunner().invoke(toy, ["--workers", "2"]).exit_code == 0  # not the fleet's alone
-    assert seen == {"reading": 2, "fleet": 2}
+    names = [param.name for param in cli.commands["export"].params]
+    assert names.count("workers") == 1

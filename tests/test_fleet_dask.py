@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from logflow.cli import cli
-from logflow.fleet import dataset as layout
-from logflow.fleet.build import Built, build
-from logflow.fleet.engines import Engine
+from logflow.fleets import dataset as layout
+from logflow.fleets.build import Built, build
+from logflow.fleets.engines import Engine
 from logflow.testing import FAIL_ONCE
 
 from conftest import ROOT, SAMPLES, generated_log, sample_files
@@ -200,7 +200,7 @@ def test_zz_adding_one_export_on_dask_adds_only_its_files(
 
 
 def test_the_local_cluster_has_one_thread_a_worker_and_polars_told_so() -> None:
-    from logflow.fleet.engines import _client
+    from logflow.fleets.engines import _client
 
     with _client(None, 2) as client:
         info = client.scheduler_info()["workers"]

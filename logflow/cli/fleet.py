@@ -1,6 +1,6 @@
 """The command line of fleets: ``export --dataset`` and its options, and ``summary DATASET``.
 
-Thin over :mod:`logflow.fleet`: the options, given to the command as one
+Thin over :mod:`logflow.fleets`: the options, given to the command as one
 :class:`FleetOptions`, and printing.
 """
 
@@ -21,10 +21,10 @@ from logflow.analysis.filters import Filters
 from logflow.cli import terminal
 from logflow.cli.options import Output, Reading
 from logflow.engine import ENGINE
-from logflow.fleet.build import build
-from logflow.fleet.engines import Engine
-from logflow.fleet.questions import fleet, is_dataset
-from logflow.fleet.text import answers_text
+from logflow.fleets.build import build
+from logflow.fleets.engines import Engine
+from logflow.fleets.questions import fleet, is_dataset
+from logflow.fleets.text import answers_text
 from logflow.outputs import machine
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -52,36 +52,21 @@ def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> str |
         raise click.BadParameter(f"{value!r} is not a day: give YYYY-MM-DD") from None
 
 
-WORKERS = click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="With --dataset: exports read at once, on threads or a local Dask cluster's "
-    "processes (default: one per core).",
-)
-
-
 def fleet_options(command: F) -> F:
-    """``--dataset``, ``--engine``, ``--scheduler``, ``--workers``, ``--device``,
-    ``--devices``, ``--date``, given to the command as one ``fleet`` (:class:`FleetOptions`);
-    all but ``--dataset`` only with it, and ``--workers`` too where the options below
-    (``reading_options``) do not take it: then, with ``--dataset``, it sizes the fleet's
-    engine as well."""
-    shared = any(param.name == "workers" for param in getattr(command, "__click_params__", []))
+    """``--dataset``, ``--engine``, ``--scheduler``, ``--device``, ``--devices`` and
+    ``--date``, given to the command as one ``fleet`` (:class:`FleetOptions`), all but
+    ``--dataset`` only with it. It goes above ``reading_options``, whose ``--workers`` also
+    says, with ``--dataset``, how many exports are read at once."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         given = {
-            name: kwargs[name] if name == "workers" and shared else kwargs.pop(name)
+            name: kwargs[name] if name == "workers" else kwargs.pop(name)
             for name in FleetOptions.__dataclass_fields__
         }
         options = FleetOptions(**{**given, "engine": Engine(given["engine"] or "threads")})
         own = ("engine", "scheduler", "device", "devices", "date")
-        others = [
-            f"--{name}"
-            for name in (*own[:2], *([] if shared else ["workers"]), *own[2:])
-            if given[name] is not None
-        ]
+        others = [f"--{name}" for name in own if given[name] is not None]
         if others and not options.dataset:
             verb = "goes" if len(others) == 1 else "go"
             raise click.UsageError(f"{', '.join(others)} {verb} with --dataset")
@@ -132,8 +117,6 @@ def fleet_options(command: F) -> F:
             "default: date=unknown).",
         ),
     ]
-    if not shared:
-        options.insert(3, WORKERS)
     for option in reversed(options):
         wrapper = option(wrapper)
     return wrapper  # type: ignore[return-value]

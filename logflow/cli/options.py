@@ -222,8 +222,8 @@ def reading_options(command: F) -> F:
         "--workers",
         type=click.IntRange(min=1),
         metavar="N",
-        help="Parse N blocks at once (default: one per core). Polars' own threads are set "
-        "apart, by POLARS_MAX_THREADS.",
+        help="Parse N blocks at once, or with export --dataset, N exports (default: one per "
+        "core). Polars' own threads are set apart, by POLARS_MAX_THREADS.",
     )(wrapper)
     wrapper = click.option(
         "--tmp-dir",

@@ -19,7 +19,7 @@ import polars as pl
 from logflow import schema
 from logflow.engine import ENGINE
 from logflow.errors import DatasetError
-from logflow.fleet import dataset as layout
+from logflow.fleets import dataset as layout
 
 # How many path changes within a minute on one device make a storm.
 STORM_CHANGES = 5

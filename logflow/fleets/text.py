@@ -1,4 +1,4 @@
-"""The fleet summary for people: :meth:`~logflow.fleet.questions.Fleet.answers` as short
+"""The fleet summary for people: :meth:`~logflow.fleets.questions.Fleet.answers` as short
 tables, each cut to its first rows and saying how many more (``--json`` has them all)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from logflow.fleet.questions import STORM_CHANGES
+from logflow.fleets.questions import STORM_CHANGES
 from logflow.outputs.cells import counted
 from logflow.outputs.tables import MISSING, Screen, render
 

@@ -1,6 +1,6 @@
 """Where the exports of a dataset run: threads of this process, or Dask.
 
-Each engine runs :func:`logflow.fleet.dataset.write_export` once per export, retries one
+Each engine runs :func:`logflow.fleets.dataset.write_export` once per export, retries one
 that raised (a worker lost, a fault) up to :data:`RETRIES` times, reports one that still
 fails as an error rather than dropping it, and says how many exports are done as each
 finishes. Both give the same results, in the order of the jobs.
@@ -23,14 +23,14 @@ from typing import Any
 
 from logflow import scratch
 from logflow.errors import EngineError
-from logflow.fleet.dataset import ERROR, Written, write_export
+from logflow.fleets.dataset import ERROR, Written, write_export
 
 RETRIES = 2
 # How long to wait for a running scheduler to answer.
 CONNECT_TIMEOUT_S = 10
 
 Job = dict[str, Any]
-"""The arguments of one :func:`~logflow.fleet.dataset.write_export` call, plain values."""
+"""The arguments of one :func:`~logflow.fleets.dataset.write_export` call, plain values."""
 Progress = Callable[[int, int], None]
 """Told ``done`` exports of ``total`` as each finishes."""
 
@@ -51,7 +51,7 @@ def run(
     progress: Progress | None = None,
 ) -> list[dict[str, Any]]:
     """Run every job on ``engine``: ``workers`` at once (one per core by default), or on the
-    Dask ``scheduler`` at that address; each job's :class:`~logflow.fleet.dataset.Written`
+    Dask ``scheduler`` at that address; each job's :class:`~logflow.fleets.dataset.Written`
     as a dict, in the jobs' order."""
     if not jobs:
         return []

@@ -1,9 +1,9 @@
 """Build or update a fleet dataset from folders of exports (``logflow export --dataset``).
 
-:func:`build` lists the exports, tells each one's device (:mod:`~logflow.fleet.devices`),
+:func:`build` lists the exports, tells each one's device (:mod:`~logflow.fleets.devices`),
 skips those whose size and modification time the manifest already holds, runs the others
-on an engine (:mod:`~logflow.fleet.engines`), each writing its own files
-(:func:`~logflow.fleet.dataset.write_export`), and writes the manifest last.
+on an engine (:mod:`~logflow.fleets.engines`), each writing its own files
+(:func:`~logflow.fleets.dataset.write_export`), and writes the manifest last.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import polars as pl
 
 from logflow import schema
 from logflow.errors import DatasetError, InputError, Interrupted
-from logflow.fleet import dataset as layout
-from logflow.fleet.devices import identify, read_devices, unknown_device
-from logflow.fleet.engines import Engine, Progress, run
+from logflow.fleets import dataset as layout
+from logflow.fleets.devices import identify, read_devices, unknown_device
+from logflow.fleets.engines import Engine, Progress, run
 from logflow.outputs.cells import counted
 from logflow.reading.inputs import MAX_RECORD_BYTES, OUTPUT_MARKER, STDIN, input_files
 
@@ -92,10 +92,10 @@ def build(
     Parameters
     ----------
     engine, scheduler, workers
-        Where the exports run (:func:`logflow.fleet.engines.run`).
+        Where the exports run (:func:`logflow.fleets.engines.run`).
     device, devices
         Who the exports came from: one device for all, or a devices file
-        (:func:`~logflow.fleet.devices.read_devices`); else each path's first folder below
+        (:func:`~logflow.fleets.devices.read_devices`); else each path's first folder below
         the folder named.
     date
         The ``date`` partition (``YYYY-MM-DD``) of rows whose log prints no date.
