@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from logflow.cli import cli
+from logflow.pipeline import TABLE_NAMES
 from logflow.reading.inputs import LOG_SUFFIXES
 from logflow.schema import CFNETWORK_KINDS
 
@@ -144,6 +145,21 @@ def test_several_files_add_up(export, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Read 14 lines from 2 files:")
     assert report_of(tmp_path)["lines_read"] == 14
+
+
+def test_workers_changes_no_table_and_must_be_one_or_more(export, tmp_path: Path) -> None:
+    folder = Path(__file__).resolve().parent.parent / "sample_logs"
+    assert export(folder, "--workers", "1").exit_code == 0
+    one = {
+        table: pl.read_parquet(tmp_path / "out" / f"{table}.parquet")
+        for table in ("events", *TABLE_NAMES)
+    }
+    assert export(folder, "--workers", "3").exit_code == 0
+    for table, frame in one.items():
+        assert pl.read_parquet(tmp_path / "out" / f"{table}.parquet").equals(frame), table
+    refused = export(folder, "--workers", "0")
+    assert refused.exit_code == 2
+    assert "0 is not a number of workers: give 1 or more" in refused.stderr
 
 
 def test_folder_is_read_recursively(export, tmp_path: Path) -> None:

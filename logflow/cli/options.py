@@ -181,6 +181,12 @@ def size(text: str) -> int:
     return int(found[1]) * _UNITS[found[2][:1].lower()]
 
 
+def _at_least_one(n: int | None) -> int | None:
+    if n is not None and n < 1:
+        raise click.BadParameter(f"{n} is not a number of workers: give 1 or more")
+    return n
+
+
 def reading_options(command: F) -> F:
     """``-q/--quiet``, ``--tmp-dir``, ``--workers``, ``--max-record-bytes`` and ``--redact``,
     given to the command as ``reading`` (:class:`Reading`); ``--tmp-dir`` takes effect as it
@@ -220,7 +226,8 @@ def reading_options(command: F) -> F:
     )(wrapper)
     wrapper = click.option(
         "--workers",
-        type=click.IntRange(min=1),
+        type=int,
+        callback=lambda _ctx, _param, n: _at_least_one(n),
         metavar="N",
         help="Parse N blocks at once, or with export --dataset, N exports (default: one per "
         "core). Polars' own threads are set apart, by POLARS_MAX_THREADS.",

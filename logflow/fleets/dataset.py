@@ -28,7 +28,7 @@ from urllib.parse import quote
 import polars as pl
 
 from logflow import schema, scratch
-from logflow.engine import ENGINE
+from logflow.engine import ENGINE, SINK_ENGINE
 from logflow.errors import DatasetError, LogflowError, os_error, writing
 from logflow.outputs.files import replacing
 from logflow.pipeline import TABLE_NAMES, parse
@@ -208,6 +208,7 @@ def _write_table(
                     compression="zstd",
                     arrow_schema=arrow_schema,
                     metadata={**schema.parquet_metadata(table), "logflow.export_id": export_id},
+                    engine=SINK_ENGINE,
                 )
     return written, int(days["rows"].sum())
 

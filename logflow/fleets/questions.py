@@ -4,7 +4,7 @@
 ``scan_parquet(..., hive_partitioning=True)``, with the ``device`` and ``date`` its folders
 give. The questions dedupe first: two overlapping exports of one device hold the same
 records, and the same connections, races, proxy failures and path changes built from them,
-which count once (a connection is one per device, process, pid and id; the copy kept is
+which count once (a connection is one per device, process, pid, id and start; the copy kept is
 the one that saw most of it).
 """
 

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import polars as pl
 
 from logflow import schema
+from logflow.engine import SINK_ENGINE
 from logflow.errors import Interrupted, WriteError, writing
 from logflow.outputs import machine
 from logflow.outputs.files import OutputSet, finish_moves, replacing
@@ -196,11 +197,14 @@ def _write(
                 compression="zstd",
                 arrow_schema=schema.parquet_schema(name, table.collect_schema()),
                 metadata={**schema.parquet_metadata(name), **about},
+                engine=SINK_ENGINE,
             )
         elif format == "csv":
-            machine.flat(table).sink_csv(path, datetime_format=machine.TIME_FORMAT)
+            machine.flat(table).sink_csv(
+                path, datetime_format=machine.TIME_FORMAT, engine=SINK_ENGINE
+            )
         else:
-            table.sink_ndjson(path)
+            table.sink_ndjson(path, engine=SINK_ENGINE)
     return path
 
 
