@@ -965,7 +965,7 @@ EVENT_SCHEMA: dict[str, pl.DataType] = SCHEMAS["events"]
 
 # ---- Fleet datasets ---------------------------------------------------------------------------
 
-# `logflow export --dataset` (logflow/fleet) writes each table's rows with one more column,
+# `logflow export --dataset` (logflow/fleets) writes each table's rows with one more column,
 # in files under `<table>/device=<device>/date=<date>/`: the partition columns come from the
 # folder names, as every hive-partitioned reader (Polars, DuckDB, Spark) reads them.
 EXPORT_ID = Column(

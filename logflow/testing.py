@@ -7,7 +7,8 @@ import sys
 import time
 
 # LOGFLOW_TEST_PAUSE=trees pauses a run when it starts building the trees, for 60 s or
-# until a signal stops it; trees:2 pauses 2 s.
+# until a signal stops it; trees:2 pauses 2 s. (A signal stops only a pause on the main
+# thread: the spills' runs on the thread that adds the chunks up, which the run waits for.)
 PAUSE = "LOGFLOW_TEST_PAUSE"
 PHASES = ("read", "spill", "trees", "write", "move")
 

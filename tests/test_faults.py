@@ -37,6 +37,9 @@ sys.argv = ["logflow", *sys.argv[1:]]
 main()
 """
 PHASES = ("read", "spill", "trees", "write")
+# How long each phase pauses. The spills run on the thread that adds the chunks up, which a
+# signal does not wake: the run stops once that thread's pause is over, so it is short.
+PAUSES = {"spill": "spill:8"}
 SIGNALS = {"SIGINT": (signal.SIGINT, 130), "SIGTERM": (signal.SIGTERM, 143)}
 
 
@@ -105,7 +108,8 @@ def test_a_signal_in_any_phase_keeps_the_previous_set(
     previous: Path, log: Path, scratch: Path, phase: str, name: str
 ) -> None:
     before = contents(previous)
-    run = start(["export", str(log), "-o", str(previous), "-q"], scratch, pause=phase)
+    pause = PAUSES.get(phase, phase)
+    run = start(["export", str(log), "-o", str(previous), "-q"], scratch, pause=pause)
     wait_for_pause(run, phase)
     signum, status = SIGNALS[name]
     run.send_signal(signum)
