@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import sys
-import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from logflow.fleets.engines import Engine
 from logflow.fleets.questions import fleet, is_dataset
 from logflow.fleets.text import answers_text
 from logflow.outputs import machine
+from logflow.outputs.tables import wrapped_lines
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -170,7 +170,7 @@ def export_dataset(
     elif output.format == "csv":
         click.echo(machine.csv_text(built.failed), nl=False)
     else:
-        click.echo(_wrapped(built.account(), terminal.screen(output.color).width))
+        click.echo(wrapped_lines([built.account()], terminal.screen(output.color).width))
     for error in built.failed["error"]:
         click.echo(f"  failed: {error}", err=True)
     sys.exit(built.exit_code)
@@ -205,9 +205,3 @@ def summarize_dataset(folder: str, filters: Filters, output: Output) -> None:
         width = terminal.screen(output.color).width
         text = answers_text(answers, width)
         click.echo(text)
-
-
-def _wrapped(text: str, width: int | None) -> str:
-    if width is None:
-        return text
-    return textwrap.fill(text, width, subsequent_indent="    ", break_on_hyphens=False)

@@ -31,6 +31,7 @@ from logflow import schema, scratch
 from logflow.engine import ENGINE, SINK_ENGINE
 from logflow.errors import DatasetError, LogflowError, os_error, writing
 from logflow.outputs.files import replacing
+from logflow.outputs.report import Report
 from logflow.pipeline import TABLE_NAMES, parse
 from logflow.reading.events import NO_DATE
 from logflow.reading.inputs import MAX_RECORD_BYTES
@@ -147,10 +148,8 @@ def write_export(
         except LogflowError as err:
             _remove(folder, old_files or [])
             return Written(export_id, ERROR, error=str(err)).to_dict()
-        counts = {
-            "network_events": sum(parsed.kind_counts.get(k, 0) for k in schema.NETWORK_KINDS),
-            "unparsed": parsed.kind_counts.get(schema.UNPARSED, 0),
-        }
+        report = Report.of(parsed)
+        counts = {"network_events": report.network_events, "unparsed": report.unparsed}
         for table in TABLES:
             frame = (
                 pl.scan_parquet(work / "events.parquet")

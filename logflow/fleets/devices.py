@@ -6,7 +6,6 @@ the export's path below the input root (``devices/iphone-7/sysdiagnose.log``: ``
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -15,16 +14,6 @@ from logflow.engine import ENGINE
 from logflow.errors import DeviceError
 
 DEVICES_COLUMNS = ("pattern", "device", "model", "os_version")
-
-
-@dataclass(frozen=True, slots=True)
-class Device:
-    """A device: its name (the dataset's ``device`` partition) and, where known, its model
-    and OS version (the manifest's)."""
-
-    device: str
-    model: str | None = None
-    os_version: str | None = None
 
 
 def read_devices(path: Path) -> pl.DataFrame:

@@ -48,7 +48,8 @@ MOST_SEEN = {
     "listeners": (pl.col("n_events"),),
 }
 NO_FAMILY = "none"
-DATED_BY_KEY = layout.DATED_BY
+# A process of one export: where a connection id names one connection.
+IN_EXPORT = ("export_id", "source", "process", "pid")
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class Fleet:
             key, most = SAME_RECORD, ()
         else:
             key, most = SAME_ROW[name], MOST_SEEN.get(name, ())
-        timed = DATED_BY_KEY[name]
+        timed = layout.DATED_BY[name]
         rows = (
             rows.with_columns(_untimed_of=pl.when(pl.col(timed).is_null()).then("export_id"))
             .sort(
@@ -107,13 +108,11 @@ class Fleet:
         """Failed connections and attempts by signature, the most devices first: ``error``
         (its name, else the text), ``host``, ``interface``, ``os_version``, and the
         ``devices``, ``connections`` (trees) and ``attempts`` it hit."""
-        roots = self.table("connections").select(
-            "export_id", "source", "process", "pid", root_id="conn_id", root_ts="first_ts"
-        )
+        roots = self.table("connections").select(*IN_EXPORT, root_id="conn_id", root_ts="first_ts")
         failed = (
             self.distinct("connections")
             .filter((pl.col("outcome") == "failed") & ~pl.col("implicit"))
-            .join(roots, on=["export_id", "source", "process", "pid", "root_id"], how="left")
+            .join(roots, on=[*IN_EXPORT, "root_id"], how="left")
         )
         # A tree is one per device by its root's id and start (as a connection is).
         tree = pl.struct(
@@ -148,13 +147,13 @@ class Fleet:
     def _races(self) -> pl.LazyFrame:
         """The races, each with its winner's address family (``none``: no winner)."""
         winners = self.table("connections").select(
-            "export_id", "source", "process", "pid", winner_id="conn_id", winner_family="family"
+            *IN_EXPORT, winner_id="conn_id", winner_family="family"
         )
         return (
             self.distinct("races")
             .join(
                 winners,
-                on=["export_id", "source", "process", "pid", "winner_id"],
+                on=[*IN_EXPORT, "winner_id"],
                 how="left",
                 nulls_equal=True,
             )
@@ -174,14 +173,10 @@ class Fleet:
         """Also-rans by the winning family: ``races`` won by it, the ``also_rans`` they left
         (and how many were ``ipv4``, ``ipv6``), ``per_race``, ``devices``."""
         races = self._races().filter(pl.col("winner_family") != NO_FAMILY)
-        families = self.table("connections").select(
-            "export_id", "source", "process", "pid", also_ran="conn_id", family="family"
-        )
-        each = races.select(
-            "export_id", "source", "process", "pid", "device", "winner_family", "also_rans"
-        ).explode("also_rans")
+        families = self.table("connections").select(*IN_EXPORT, also_ran="conn_id", family="family")
+        each = races.select(*IN_EXPORT, "device", "winner_family", "also_rans").explode("also_rans")
         typed = each.rename({"also_rans": "also_ran"}).join(
-            families, on=["export_id", "source", "process", "pid", "also_ran"], how="left"
+            families, on=[*IN_EXPORT, "also_ran"], how="left"
         )
         by_family = typed.group_by("winner_family").agg(
             also_rans=pl.col("also_ran").is_not_null().sum().cast(pl.Int64),

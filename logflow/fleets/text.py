@@ -3,14 +3,13 @@ tables, each cut to its first rows and saying how many more (``--json`` has them
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
 import polars as pl
 
 from logflow.fleets.questions import STORM_CHANGES
 from logflow.outputs.cells import counted
-from logflow.outputs.tables import MISSING, Screen, render
+from logflow.outputs.tables import MISSING, Screen, render, wrapped_lines
 
 # Rows of each table shown before "... and N more".
 SHOWN = 10
@@ -102,15 +101,8 @@ def answers_text(answers: dict[str, Any], width: int | None = 80) -> str:
         out += [f"  {row['error']}" for row in failed[:SHOWN]]
         if len(failed) > SHOWN:
             out.append(f"  ... and {len(failed) - SHOWN:,} more (--json lists all)")
-    if width is None:
-        return "\n".join(out)
     # Tables fit already; a line of text is wrapped under itself.
-    return "\n".join(
-        line
-        if len(line) <= width
-        else textwrap.fill(line, width, subsequent_indent="    ", break_on_hyphens=False)
-        for line in "\n".join(out).split("\n")
-    )
+    return wrapped_lines("\n".join(out).split("\n"), width)
 
 
 def _dataset_line(about: dict[str, Any]) -> str:

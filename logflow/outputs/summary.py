@@ -7,7 +7,6 @@ more there are. Printing stays in :mod:`logflow.cli`.
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
 import polars as pl
@@ -17,6 +16,7 @@ from logflow.analysis.filters import Filters
 from logflow.analysis.tree import PROCESS
 from logflow.engine import ENGINE
 from logflow.outputs.cells import counted, name_of
+from logflow.outputs.tables import wrapped_lines
 from logflow.pipeline import Parsed
 
 # The tables a summary reads, in the order summary_data takes them.
@@ -232,11 +232,7 @@ def summary_text(data: dict[str, Any], width: int | None = 80) -> str:
     out.extend(_more(paths["changes"]))
     out.extend(_listener_lines(data["listeners"], several))
     out.extend(_host_lines(data["busiest_hosts"], data["private_host_connections"]))
-    if width is None:
-        return "\n".join(out)
-    return "\n".join(
-        textwrap.fill(line, width, subsequent_indent="    ", break_on_hyphens=False) for line in out
-    )
+    return wrapped_lines(out, width)
 
 
 def _capture_lines(captures: list[dict[str, Any]]) -> list[str]:

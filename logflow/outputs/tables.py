@@ -372,6 +372,19 @@ def _cell(value: str | None, is_outcome: bool) -> Text:
     return Text(text, style=style)
 
 
+def wrapped_lines(lines: list[str], width: int | None) -> str:
+    """Lines of text for a terminal ``width`` wide, each longer one wrapped under itself
+    (indented by four); in a pipe (None), as they are."""
+    if width is None:
+        return "\n".join(lines)
+    return "\n".join(
+        textwrap.fill(line, width, subsequent_indent="    ", break_on_hyphens=False)
+        if len(line) > width
+        else line
+        for line in lines
+    )
+
+
 def nothing_found(
     noun: str, sources: list[str], *, filtered: bool = False, width: int | None = None
 ) -> str:
