@@ -109,6 +109,34 @@ def test_repeat_compiles_to_a_loop() -> None:
     assert parsed["kind"].to_list() == ["items", None]
 
 
+SHARED_START = r"""
+start: tail
+tail: "[" KEY "]" _change?
+_change: " " EVENT | " " WORD | _ADDING ENDPOINT | "x" WORD
+_ADDING: / Adding for /
+KEY: /[A-Z]+/
+EVENT: /[A-Z][a-z]+ up/
+WORD: /[a-z]+/
+ENDPOINT: /[^ ]+/
+"""
+
+
+def test_alternatives_with_a_shared_start_spell_it_once() -> None:
+    """Neighbouring alternatives that start with the same literal text have it written once
+    (the pattern then never offers two ways forward on one character, so the fast capture
+    engine runs), and still match as Lark does, in Lark's order of preference."""
+    compiled = grammar.compile_grammar(SHARED_START, "t")
+    [shape] = compiled.shapes
+    # The space, written once before the three alternatives that start with one; "x" apart.
+    assert r"(?:\ (?:(?P<EVENT__1>" in shape.pattern
+    texts = ["[A] Link up", "[A] link", "[A] Adding for h:1", "[A]xword", "[A] ", "[A]"]
+    frame = pl.LazyFrame({"t": texts})
+    rows = compiled.extract(frame, pl.col("t"), into="p").select("p").unnest("p").collect()
+    by_lark = [compiled.parse_with_lark(text) for text in texts]
+    assert [row if row["kind"] else None for row in rows.to_dicts()] == by_lark
+    assert [row and row["word"] for row in by_lark] == [None, "link", None, "word", None, None]
+
+
 FREE_TEXT_IN_A_BRANCH = """
 start: note | word
 note: "A" | "B" NOTE?

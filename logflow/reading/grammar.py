@@ -14,7 +14,8 @@ How a grammar becomes patterns:
   wins, the same order in which :meth:`CompiledGrammar.parse_with_lark` tries them;
 - a rule becomes the alternation of its expansions, with Lark's expansion of ``x?`` folded
   back into ``(?:x)?``, and a ``x*``/``x+`` repeat becomes ``(?:x)+``; any other recursion is
-  refused, so a grammar must stay regular;
+  refused, so a grammar must stay regular; literal text that neighbouring expansions start
+  with is written once before them;
 - a named terminal becomes a named group ``NAME__n`` (``n`` numbers its occurrences, since a
   pattern cannot name two groups alike); terminals starting with ``_`` and anonymous strings
   are matched without capture.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -37,7 +39,7 @@ import polars as pl
 from lark import Lark, Token
 from lark.exceptions import LarkError
 from lark.grammar import Rule
-from lark.lexer import TerminalDef
+from lark.lexer import Pattern, PatternStr, TerminalDef
 from lark.load_grammar import load_grammar
 
 from logflow.engine import ENGINE
@@ -297,13 +299,14 @@ class CompiledGrammar:
         def lead(text: pl.Expr) -> pl.Expr:
             # Finding where a match starts needs no captures, so Rust's DFAs alone do it, a
             # fiftieth of what extracting the text before it takes. The offset is in bytes.
-            at_start = text.str.contains(_either(shapes))
-            rest = pl.when(~at_start).then(text)
-            at = rest.str.find(inside)
+            # The text is searched behind a space, so that one pattern also tells a shape at
+            # its start (found at the space): compiling a pattern of every shape costs more
+            # than a chunk's search, and Polars keeps too few compiled to keep two each.
+            at = pl.concat_str(pl.lit(" "), text).str.find(inside)
             # `at` is where the character before the shape starts, which may take several bytes.
-            before = rest.cast(pl.Binary).bin.slice(0, at).cast(pl.String)
-            lead = rest.str.slice(0, before.str.len_chars() + 1)
-            return pl.when(at_start).then(pl.lit("")).when(at.is_not_null()).then(lead)
+            before = text.cast(pl.Binary).bin.slice(0, pl.when(at > 0).then(at - 1)).cast(pl.String)
+            lead = text.str.slice(0, before.str.len_chars() + 1)
+            return pl.when(at == 0).then(pl.lit("")).when(at.is_not_null()).then(lead)
 
         # Most texts searched are a few in a chunk's lines, the others null.
         return where_present(text, lead)
@@ -523,6 +526,18 @@ def _dropped_item(longer: list[tuple], shorter: list[tuple]) -> int | None:
     return None
 
 
+def _literal(pattern: Pattern) -> str:
+    """The one text a terminal's pattern matches (`" "`, `/ Adding endpoint handler for /`), or
+    ``""`` where it matches others too."""
+    if pattern.flags:
+        return ""
+    if isinstance(pattern, PatternStr):
+        return pattern.value
+    if re.fullmatch(r"(?:[^\\^$.|?*+()\[\]{}]|\\[^A-Za-z0-9])+", pattern.value):
+        return re.sub(r"\\(.)", r"\1", pattern.value)
+    return ""
+
+
 class _Compiler:
     """Turns Lark's expanded rules back into one regular expression."""
 
@@ -531,6 +546,7 @@ class _Compiler:
         for rule in rules:
             self.rules.setdefault(rule.origin.name, []).append(list(rule.expansion))
         self.terminals = {t.name: t.pattern.to_regexp() for t in terminals}
+        self.literals = {t.name: text for t in terminals if (text := _literal(t.pattern))}
         self.counter = itertools.count()
         self.groups: list[str] = []
         self.branched: set[str] = set()
@@ -554,22 +570,71 @@ class _Compiler:
                 return f"(?:{self._sequence([(s, False) for s in expansions[0]], stack)})+"
         merged = _merge_optionals([[(s, False) for s in e] for e in expansions])
         self.branches += len(merged) > 1
-        regex = "(?:" + "|".join(self._sequence(e, stack) for e in merged) + ")"
+        regex = "(?:" + "|".join(self._alternatives(merged, stack)) + ")"
         self.branches -= len(merged) > 1
         return regex
 
-    def _sequence(self, items: list[tuple], stack: tuple[str, ...]) -> str:
+    def _alternatives(self, expansions: list[list[tuple]], stack: tuple[str, ...]) -> list[str]:
+        """The patterns of a rule's expansions, in order; neighbours that start with the same
+        literal text (`" " X | " " Y | " Adding" Z`) have it written once, before them.
+
+        Rust's one-pass DFA, the fastest engine that extracts captures, runs only where the
+        pattern never offers two ways forward on the same character; a shared start offers
+        one for each alternative. Written once, it matches what the alternatives did, in the
+        same order, so the captures are the same.
+        """
+        leads = [self._leading_literal(items) for items in expansions]
+        patterns = []
+        start = 0
+        while start < len(expansions):
+            end, shared = start + 1, leads[start]
+            while end < len(expansions) and shared and leads[end]:
+                common = os.path.commonprefix([shared, leads[end]])
+                if not common:
+                    break
+                shared, end = common, end + 1
+            if end - start == 1:
+                patterns.append(self._sequence(expansions[start], stack))
+            else:
+                rests = (
+                    self._sequence(items, stack, drop=len(shared))
+                    for items in expansions[start:end]
+                )
+                patterns.append(f"{re.escape(shared)}(?:{'|'.join(rests)})")
+            start = end
+        return patterns
+
+    def _leading_literal(self, items: list[tuple]) -> str:
+        """The literal text an expansion must start with: its first item's, where that is a
+        required terminal that is not captured and matches one text only; else ``""``."""
+        if not items:
+            return ""
+        symbol, optional = items[0]
+        if optional or not symbol.is_term or not self._uncaptured(symbol):
+            return ""
+        return self.literals.get(symbol.name, "")
+
+    def _sequence(self, items: list[tuple], stack: tuple[str, ...], drop: int = 0) -> str:
+        """The pattern of one expansion; ``drop`` characters of its leading literal written
+        before it (:meth:`_alternatives`)."""
         parts = []
         for symbol, optional in items:
+            if drop:  # the leading literal, required: what is left of it
+                rest, drop = self.literals[symbol.name][drop:], 0
+                parts.append(f"(?:{re.escape(rest)})" if rest else "")
+                continue
             regex = self._symbol(symbol, stack)
             parts.append(f"(?:{regex})?" if optional else regex)
         return "".join(parts)
+
+    def _uncaptured(self, symbol) -> bool:
+        return symbol.filter_out or symbol.name.startswith("_")
 
     def _symbol(self, symbol, stack: tuple[str, ...]) -> str:
         if not symbol.is_term:
             return self._rule(symbol.name, stack)
         regex = self.terminals[symbol.name]
-        if symbol.filter_out or symbol.name.startswith("_"):
+        if self._uncaptured(symbol):
             return f"(?:{regex})"
         group = f"{symbol.name}__{next(self.counter)}"
         self.groups.append(group)

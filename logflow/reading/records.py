@@ -405,13 +405,9 @@ def _found_messages(lines: pl.LazyFrame) -> pl.LazyFrame:
     )
     kinds = [kind for kind in message.kinds if kind != UNKNOWN]
     indented = shape == "indented"
-    # An indented line is only tested at its start (`find` tells the others' start too).
+    # An indented line counts where a message starts it (`find` says "" there).
     lines = lines.with_columns(
-        at_start=grammar.where_present(
-            pl.when(indented).then(searched),
-            lambda text: text.str.contains(message.either(kinds)),
-            pl.Boolean,
-        ),
+        at_start=message.find(pl.when(indented).then(searched), kinds) == "",
         found=message.find(pl.when(~indented).then(searched), kinds),
     )
     at_start, found = pl.col("at_start"), pl.col("found")
