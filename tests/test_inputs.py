@@ -37,6 +37,18 @@ def test_utf8_byte_order_mark_is_dropped(tmp_path: Path) -> None:
     assert text.text == f"{LINE}\n"
 
 
+@pytest.mark.parametrize("block_bytes", [1 << 20, 100])
+def test_only_the_first_byte_order_mark_is_dropped(tmp_path: Path, block_bytes: int) -> None:
+    """The mark is dropped at the file's start only, in whatever blocks the file is read, and
+    bytes that are not UTF-8 in any block are replaced and counted."""
+    path = tmp_path / "bom.log"
+    body = "\n".join([LINE] * 3 + ["\ufeff" + LINE, "café\r", ""]).encode()
+    path.write_bytes(codecs.BOM_UTF8 + body + b"bad \xff byte\n")
+    (text,), _ = read_texts([path], block_bytes=block_bytes)
+    expected = "\n".join([LINE] * 3 + ["\ufeff" + LINE, "café", "bad \ufffd byte", ""])
+    assert (text.text, text.decode_errors) == (expected, 1)
+
+
 def test_utf16_with_byte_order_mark_is_decoded(tmp_path: Path) -> None:
     """A UTF-16 export (as some Windows editors save it) is text, not binary."""
     path = tmp_path / "u16.log"
