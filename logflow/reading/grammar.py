@@ -396,7 +396,7 @@ def where_present(
         present = texts.is_not_null()
         if present.all():
             return texts.to_frame().select(convert(pl.first())).to_series()
-        converted = pl.Series(texts.name, [None] * texts.len(), dtype)
+        converted = pl.repeat(None, texts.len(), dtype=dtype, eager=True).alias(texts.name)
         if not present.any():
             return converted
         found = texts.filter(present).to_frame().select(convert(pl.first())).to_series()
