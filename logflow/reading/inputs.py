@@ -367,10 +367,10 @@ def _open(path: Path | str) -> BinaryIO:
 
 
 class _Decoding:
-    """One input's text in blocks that end at a line end: (text, bad bytes, control
+    """One input's lines in blocks that end at a line end: (lines, bad bytes, control
     characters, last).
 
-    UTF-8 is judged and cut into lines as bytes, then decoded a block at a time (its line end
+    UTF-8 is judged and cut into blocks as bytes, then decoded a block at a time (its line end
     is one byte); UTF-16 is decoded first (its line end is two bytes), then judged and cut as
     text. Where the input turns binary after a text start, ``unread_at`` is the byte offset
     of the first line not read.
