@@ -326,30 +326,29 @@ class _Unreadable(Exception):
 
 def _split_lines(text: str) -> pl.Series:
     """The lines of ``text``: split at LF, a CR before it dropped; no line after a final LF."""
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()  # the line end of the last line does not start another line
-    series = pl.Series("text", lines, pl.String)
-    return series.str.strip_suffix("\r") if "\r" in text else series
+    return _lines(pl.Series("text", [text], pl.String))
 
 
 def _utf8_lines(data: bytes) -> pl.Series | None:
-    """:func:`_split_lines` of UTF-8 bytes, decoded and split by Polars; None where they are
-    not UTF-8.
+    """:func:`_split_lines` of UTF-8 bytes, which Polars decodes; None where they are not UTF-8.
 
-    Nearly every block of a log is: decoded and split by Python, it took two and a half times
-    as long, all of it holding the interpreter's lock, which the workers' Python needs too.
+    Nearly every block of a log is: decoded by Python, it took two and a half times as long,
+    all of it holding the interpreter's lock, which the workers' Python needs too.
     """
-    if not data:
-        return pl.Series("text", [], pl.String)
     try:
         text = pl.Series("text", [data], pl.Binary).cast(pl.String)
     except pl.exceptions.PolarsError:
         return None
+    return _lines(text)
+
+
+def _lines(text: pl.Series) -> pl.Series:
+    """The lines of the one text in ``text``, as :func:`_split_lines` says."""
     lines = text.str.split("\n").explode()
-    if data.endswith(b"\n"):
+    if lines[-1] == "":
         lines = lines.head(-1)  # the line end of the last line does not start another line
-    return lines.str.strip_suffix("\r") if b"\r" in data else lines
+    # (Looking at the lines' ends is quicker than searching the whole text for a CR.)
+    return lines.str.strip_suffix("\r") if lines.str.ends_with("\r").any() else lines
 
 
 def _open(path: Path | str) -> BinaryIO:
