@@ -92,6 +92,11 @@ def test_each_table_is_partitioned_by_device_and_date_in_files_of_their_own(
     assert metadata["logflow.table"] == race["files"][0].split("/")[0]
     described = pq.read_schema(tmp_path / "fleet" / race["files"][0]).field("export_id")
     assert described.metadata[b"description"] == schema.EXPORT_ID.description.encode()
+    # The table files are as readable as the manifest (as any new file): others read them.
+    modes = {
+        (tmp_path / "fleet" / name).stat().st_mode & 0o777 for name in [*listed, layout.MANIFEST]
+    }
+    assert len(modes) == 1, modes
 
 
 def test_the_tables_hold_what_a_parse_of_each_export_holds(devices: Path, tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ import polars as pl
 from logflow import schema, scratch
 from logflow.engine import ENGINE, SINK_ENGINE
 from logflow.errors import DatasetError, LogflowError, os_error, writing
-from logflow.outputs.files import replacing
+from logflow.outputs.files import readable, replacing
 from logflow.outputs.report import Report
 from logflow.pipeline import TABLE_NAMES, parse
 from logflow.reading.events import NO_DATE
@@ -219,6 +219,7 @@ def _partial(final: Path) -> Path:
     with writing(final):
         handle, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=PARTIAL, dir=final.parent)
     os.close(handle)
+    readable(Path(name))  # as any new file is: other users' readers share the dataset
     return Path(name)
 
 

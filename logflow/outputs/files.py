@@ -37,7 +37,7 @@ def replacing(path: Path) -> Iterator[Path]:
     with writing(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = scratch.file("partial", within=path.parent, suffix=f".{path.name}")
-    _readable(partial)
+    readable(partial)
     try:
         with writing(path):
             yield partial
@@ -46,7 +46,7 @@ def replacing(path: Path) -> Iterator[Path]:
         partial.unlink(missing_ok=True)
 
 
-def _readable(path: Path) -> None:
+def readable(path: Path) -> None:
     """Make a file made by mkstemp (which only its owner reads) as readable as any new file."""
     umask = os.umask(0)
     os.umask(umask)
@@ -93,7 +93,7 @@ class OutputSet:
     def commit(self) -> None:
         """Move every file of the set into place, and remove the files it replaces."""
         for name in self.names:
-            _readable(self.scratch / name)
+            readable(self.scratch / name)
         journal = {
             "scratch": self.scratch.name,
             "files": self.names,
