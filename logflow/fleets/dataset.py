@@ -32,13 +32,13 @@ from logflow.engine import ENGINE, SINK_ENGINE
 from logflow.errors import DatasetError, LogflowError, os_error, writing
 from logflow.outputs.files import readable, replacing
 from logflow.outputs.report import Report
-from logflow.pipeline import TABLE_NAMES, parse
-from logflow.reading.events import NO_DATE
+from logflow.pipeline import parse
+from logflow.reading.events import NO_DATE, NO_YEAR
 from logflow.reading.inputs import MAX_RECORD_BYTES
 from logflow.testing import fail_once
 
 MANIFEST = "_manifest.parquet"
-TABLES = ("events", *TABLE_NAMES)
+TABLES = schema.TABLES
 # The time a row of each table is dated by.
 DATED_BY = {
     "events": "ts",
@@ -49,8 +49,6 @@ DATED_BY = {
     "listeners": "first_ts",
 }
 UNKNOWN_DATE = "unknown"
-# Where a log prints no year (device relays), reading/events.py dates it in 2000.
-NO_YEAR = 2000
 # Rows of a table in one file: an export's events beyond it go to more files (<id>-1, ...).
 FILE_ROWS = 1_000_000
 OK, ERROR = "ok", "error"

@@ -25,6 +25,8 @@ from logflow.schema import (
 )
 
 NO_DATE = "1970-01-01"
+# The year of a row whose log prints none (device relays): a leap year, so Feb 29 exists.
+NO_YEAR = 2000
 
 NETWORK_SUBSYSTEM = "com.apple.network"
 # Libraries that log for com.apple.network, by era (log-formats.md section 2.1).
@@ -229,7 +231,7 @@ def _ts() -> pl.Expr:
     the date is 1970-01-01; where it prints no year (device relays) the year is 2000, a leap
     year, so that Feb 29 exists.
     """
-    month_day = ("2000 " + _env("month_day").str.replace_all(" +", " ")).str.to_date(
+    month_day = (f"{NO_YEAR} " + _env("month_day").str.replace_all(" +", " ")).str.to_date(
         "%Y %b %d", strict=False
     )
     date = pl.when(_env("month_day").is_null()).then(pl.lit(NO_DATE))
