@@ -46,11 +46,20 @@ def replacing(path: Path) -> Iterator[Path]:
         partial.unlink(missing_ok=True)
 
 
-def readable(path: Path) -> None:
-    """Make a file made by mkstemp (which only its owner reads) as readable as any new file."""
+def _umask() -> int:
     umask = os.umask(0)
     os.umask(umask)
-    path.chmod(0o666 & ~umask)
+    return umask
+
+
+# Read once, on import: the umask is read only by setting it, and threads that set it at once
+# (a dataset's exports are written side by side) could leave it 0 for the whole process.
+UMASK = _umask()
+
+
+def readable(path: Path) -> None:
+    """Make a file made by mkstemp (which only its owner reads) as readable as any new file."""
+    path.chmod(0o666 & ~UMASK)
 
 
 class OutputSet:
