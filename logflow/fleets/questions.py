@@ -262,12 +262,10 @@ class Fleet:
     def exports(self) -> pl.LazyFrame:
         """The dataset at a glance: one row of ``exports``, ``failed`` exports,
         ``devices``, ``lines``, ``first_date``, ``last_date``, ``undated`` exports."""
-        days = (
-            self.table("events")
-            .group_by("export_id")
-            .agg(dated=(pl.col("date") != layout.UNKNOWN_DATE).any(), date=pl.col("date"))
-        )
-        known = days.explode("date").filter(pl.col("date") != layout.UNKNOWN_DATE)
+        events = self.table("events")
+        dated = pl.col("date") != layout.UNKNOWN_DATE
+        days = events.group_by("export_id").agg(dated=dated.any())
+        known = events.filter(dated)
         manifest = self.manifest
         ok = manifest.filter(pl.col("status") == layout.OK)
         return pl.concat(
