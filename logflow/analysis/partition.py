@@ -110,13 +110,17 @@ class TreeEvents:
         if self.folder is None:
             self.folder = scratch.folder("spill")
             pause_at("spill")
+        # A chunk's rows at a time, as once spilling: all the rows held at once would take
+        # as much memory again while they are sorted and converted, at the peak of the run.
         with scratch.writing_scratch():
-            self._write_partitions()
+            for rows in self.frames:
+                self._write_partitions(rows)
+        self.frames, self.rows = [], 0
 
-    def _write_partitions(self) -> None:
+    def _write_partitions(self, rows: pl.DataFrame) -> None:
         part = (TREE.hash(seed=0) % PARTITIONS).alias("part")
         # Sorted by partition (stably: a tree's rows stay in order), converted once, and cut.
-        rows = pl.concat(self.frames).sort(part, maintain_order=True)
+        rows = rows.sort(part, maintain_order=True)
         counts = rows.select(part.value_counts(sort=False)).unnest("part").sort("part")
         table = rows.to_arrow()
         offset = 0
@@ -128,7 +132,6 @@ class TreeEvents:
                 self.writers[number] = pa.ipc.new_file(path, piece.schema, options=options)
             self.writers[number].write_table(piece)
             self.rows_in[number] += count
-        self.frames, self.rows = [], 0
 
     def _path(self, part: int) -> Path:
         assert self.folder is not None
