@@ -66,7 +66,7 @@ EXPORT_HINT = (
 # lines are grouped (records.py); either is reported unparsed, and counted.
 MAX_RECORD_BYTES = 1 << 20
 # How much of a file is decoded at once: about 45,000 lines of `log show`. Each block costs
-# about 0.1 CPU-second whatever its size, and takes about 15 times its size in memory while
+# about 0.1 CPU-second whatever its size, and takes 13 to 15 times its size in memory while
 # it is parsed, on each worker. (1M lines on two cores: 12 MB blocks took 8% less time than
 # 8 MB ones, peak RSS 0.9 GiB, not 0.73; 16 MB ones 10% less, 1.02 GiB.)
 BLOCK_BYTES = 12 << 20
