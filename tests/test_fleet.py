@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 import logflow
 from logflow import schema
-from logflow.cli import cli
+from logflow.cli import cli, terminal
 from logflow.errors import DeviceError, InputError
 from logflow.fleets import dataset as layout
 from logflow.fleets.build import build
@@ -500,6 +500,20 @@ def test_export_dataset_says_what_it_read_and_what_the_dataset_holds(
         "devices": 2,
         "lines": lines,
     }
+
+
+def test_export_dataset_on_a_terminal_shows_the_exports_done_unless_quiet(
+    runner: CliRunner, devices: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(terminal, "is_terminal", lambda stream: True)
+    args = ["export", str(devices), "-o", str(tmp_path / "fleet"), "--dataset"]
+    # (TTY_COMPATIBLE: rich draws its bar for a terminal, which CliRunner's stderr is not.)
+    shown = runner.invoke(cli, args, env={"TTY_COMPATIBLE": "1", "COLUMNS": "80"})
+    assert shown.exit_code == 0
+    assert "/4 exports" in shown.stderr
+    assert shown.stdout.startswith("Read 4 exports.")
+    quiet = runner.invoke(cli, [*args, "--quiet"], env={"TTY_COMPATIBLE": "1"})
+    assert (quiet.exit_code, quiet.stderr) == (0, "")
 
 
 def test_export_dataset_names_a_failed_export_on_stderr_and_exits_1(

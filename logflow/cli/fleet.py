@@ -150,21 +150,19 @@ def export_dataset(
 ) -> None:
     """``logflow export PATHS -o DATASET --dataset``: build or update the dataset, print
     the account, and exit 1 if an export failed."""
-    show = None if reading.quiet or not terminal.is_terminal(sys.stderr) else _progress
-    built = build(
-        list(paths),
-        out_dir,
-        engine=options.engine,
-        scheduler=options.scheduler,
-        workers=options.workers,
-        device=options.device,
-        devices=options.devices,
-        date=options.date,
-        max_record_bytes=reading.max_record_bytes,
-        progress=show,
-    )
-    if show is not None:
-        click.echo("\r\033[K", err=True, nl=False)  # (the progress line, erased)
+    with terminal.exports_progress(quiet=reading.quiet) as show:
+        built = build(
+            list(paths),
+            out_dir,
+            engine=options.engine,
+            scheduler=options.scheduler,
+            workers=options.workers,
+            device=options.device,
+            devices=options.devices,
+            date=options.date,
+            max_record_bytes=reading.max_record_bytes,
+            progress=show,
+        )
     if output.format == "json":
         click.echo(machine.json_object(built.to_dict()))
     elif output.format == "csv":
@@ -174,10 +172,6 @@ def export_dataset(
     for error in built.failed["error"]:
         click.echo(f"  failed: {error}", err=True)
     sys.exit(built.exit_code)
-
-
-def _progress(done: int, total: int) -> None:
-    click.echo(f"\r  {done:,}/{total:,} exports done", err=True, nl=False)
 
 
 def is_dataset_paths(paths: tuple[str, ...]) -> bool:

@@ -7,7 +7,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -110,3 +110,32 @@ def progress(*, quiet: bool) -> Iterator[ParseProgress | None]:
         yield shown
     finally:
         shown.stop()
+
+
+@contextmanager
+def exports_progress(*, quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """Progress for a fleet's exports, ``(done, total)``: a bar on stderr when it is a
+    terminal and ``quiet`` is not set, gone when they are all done."""
+    if quiet or not is_terminal(sys.stderr):
+        yield None
+        return
+    bar = Progress(
+        TextColumn("{task.description:<14}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f}/{task.total:,.0f} exports"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task: list[TaskID] = []
+
+    def show(done: int, total: int) -> None:
+        if not task:
+            bar.start()
+            task.append(bar.add_task("exporting", total=total))
+        bar.update(task[0], completed=done, total=total)
+
+    try:
+        yield show
+    finally:
+        bar.stop()
