@@ -238,13 +238,20 @@ class CompiledGrammar:
             lines = lines.vstack(candidates)
         if total:
             self._plan["runs"] = self._runs(counts, total)
-        matched = pl.concat(found, how="diagonal")
-        return (
-            rows.to_frame()
-            .join(matched, on=ROW, how="left", maintain_order="left")
-            .select(pl.struct(*self.dtype.to_schema()))
-            .to_series()
+        # Only the captures some text had are gathered into place: a column of nulls made
+        # with `repeat` takes no memory until it is written, a gathered one 16 bytes a row.
+        had = {name for piece in found[1:] if piece.height for name in piece.columns} - {ROW}
+        matched = pl.concat(
+            [piece.select(ROW, *(n for n in piece.columns if n in had)) for piece in found],
+            how="diagonal",
         )
+        placed = rows.to_frame().join(matched, on=ROW, how="left", maintain_order="left")
+        return placed.select(
+            pl.struct(
+                pl.col(name) if name in had else pl.repeat(None, pl.len(), dtype=dtype).alias(name)
+                for name, dtype in self.dtype.to_schema().items()
+            )
+        ).to_series()
 
     @functools.cached_property
     def _is_small(self) -> bool:
