@@ -736,7 +736,7 @@ def _reading_inputs(
     reads_stdin = STDIN in paths and threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGINT, _end_input) if reads_stdin else None
     try:
-        with terminal.progress(quiet=reading.quiet) as progress:
+        with terminal.progress(terminal.ParseProgress, quiet=reading.quiet) as progress:
             yield progress
     finally:
         if previous is not None:

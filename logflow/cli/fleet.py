@@ -150,7 +150,7 @@ def export_dataset(
 ) -> None:
     """``logflow export PATHS -o DATASET --dataset``: build or update the dataset, print
     the account, and exit 1 if an export failed."""
-    with terminal.exports_progress(quiet=reading.quiet) as show:
+    with terminal.progress(terminal.ExportsProgress, quiet=reading.quiet) as show:
         built = build(
             list(paths),
             out_dir,

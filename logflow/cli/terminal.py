@@ -1,5 +1,5 @@
 """Where the command line's text goes: a terminal (its width, colour) or a pipe, and the
-progress shown on stderr while a long parse runs."""
+progress shown on stderr while a long parse or a fleet's exports run."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from rich.console import Console
 from rich.progress import (
@@ -65,14 +66,7 @@ class ParseProgress:
     time left (of a pipe: bytes and rate), then the trees built as a step of their own."""
 
     def __init__(self) -> None:
-        self.bar = Progress(
-            TextColumn("{task.description:<14}"),
-            BarColumn(),
-            _Amount(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
+        self.bar = _bar(_Amount())
         self.read: TaskID | None = None
         self.built: TaskID | None = None
         self.since = time.monotonic()
@@ -99,43 +93,47 @@ class ParseProgress:
         self.bar.stop()
 
 
+class ExportsProgress:
+    """A fleet's progress on stderr, ``(done, total)`` exports, with the time left."""
+
+    def __init__(self) -> None:
+        self.bar = _bar(TextColumn("{task.completed:,.0f}/{task.total:,.0f} exports"))
+        self.task: TaskID | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.task is None:
+            self.bar.start()
+            self.task = self.bar.add_task("exporting", total=total)
+        self.bar.update(self.task, completed=done, total=total)
+
+    def stop(self) -> None:
+        self.bar.stop()
+
+
+Shown = TypeVar("Shown", ParseProgress, ExportsProgress)
+
+
 @contextmanager
-def progress(*, quiet: bool) -> Iterator[ParseProgress | None]:
-    """Progress for a parse, on stderr when it is a terminal and ``quiet`` is not set."""
+def progress(shown: Callable[[], Shown], *, quiet: bool) -> Iterator[Shown | None]:
+    """``shown()`` (:class:`ParseProgress`, :class:`ExportsProgress`) on stderr when it is a
+    terminal and ``quiet`` is not set, else None; the bar goes when the work is done."""
     if quiet or not is_terminal(sys.stderr):
         yield None
         return
-    shown = ParseProgress()
+    bar = shown()
     try:
-        yield shown
+        yield bar
     finally:
-        shown.stop()
+        bar.stop()
 
 
-@contextmanager
-def exports_progress(*, quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """Progress for a fleet's exports, ``(done, total)``: a bar on stderr when it is a
-    terminal and ``quiet`` is not set, gone when they are all done."""
-    if quiet or not is_terminal(sys.stderr):
-        yield None
-        return
-    bar = Progress(
+def _bar(amount: ProgressColumn) -> Progress:
+    """A progress bar on stderr: what is done, how far, ``amount``, the time left."""
+    return Progress(
         TextColumn("{task.description:<14}"),
         BarColumn(),
-        TextColumn("{task.completed:,.0f}/{task.total:,.0f} exports"),
+        amount,
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=True,
     )
-    task: list[TaskID] = []
-
-    def show(done: int, total: int) -> None:
-        if not task:
-            bar.start()
-            task.append(bar.add_task("exporting", total=total))
-        bar.update(task[0], completed=done, total=total)
-
-    try:
-        yield show
-    finally:
-        bar.stop()
