@@ -217,7 +217,7 @@ class CompiledGrammar:
         lines = pl.DataFrame([rows, texts.alias("text")]).filter(pl.col("text").is_not_null())
         total = lines.height
         plan = self._plan.get("runs") or self._plan_for(lines["text"].head(TEST_SAMPLE))
-        found = [pl.DataFrame(schema={ROW: pl.UInt32, **self.dtype.to_schema()})]
+        found = [pl.DataFrame(schema={ROW: pl.UInt32})]
         counts: dict[Shape, int] = {}
         for run, test_first in plan:
             if lines.is_empty():
@@ -240,11 +240,9 @@ class CompiledGrammar:
             self._plan["runs"] = self._runs(counts, total)
         # Only the captures some text had are gathered into place: a column of nulls made
         # with `repeat` takes no memory until it is written, a gathered one 16 bytes a row.
-        had = {name for piece in found[1:] if piece.height for name in piece.columns} - {ROW}
-        matched = pl.concat(
-            [piece.select(ROW, *(n for n in piece.columns if n in had)) for piece in found],
-            how="diagonal",
-        )
+        pieces = [piece for piece in found if piece.height] or found[:1]
+        had = {name for piece in pieces for name in piece.columns}
+        matched = pl.concat(pieces, how="diagonal")
         placed = rows.to_frame().join(matched, on=ROW, how="left", maintain_order="left")
         return placed.select(
             pl.struct(
